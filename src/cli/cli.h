@@ -1,0 +1,12 @@
+/*
+ * cli.h — the subcommands; each returns the process exit code.
+ */
+#ifndef CC_CLI_H
+#define CC_CLI_H
+
+#define CC_VERSION "0.1.0"
+
+int cc_cmd_server(int argc, char **argv);
+int cc_cmd_slashing(int argc, char **argv);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * main.c — containment-chamber's command line: picks the subcommand and hands
+ * over.  Each subcommand lives in its own file under src/cli and is a thin
+ * shell over the library.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: containment-chamber <command> [options]\n"
+            "\n"
+            "commands:\n"
+            "  server -c config.yaml        run the signer\n"
+            "  slashing import|export|check-block|check-attestation\n"
+            "                               EIP-3076 anti-slashing database tools\n"
+            "  version                      print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "server") == 0)
+        return cc_cmd_server(argc - 1, argv + 1);
+    if (strcmp(cmd, "slashing") == 0)
+        return cc_cmd_slashing(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("containment-chamber %s\n", CC_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "containment-chamber: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,82 @@
+/*
+ * config.h — containment-chamber's configuration: one struct, one table of
+ * keys, three layers.
+ *
+ * Layers, later wins: the YAML file (-c), then the environment
+ * (CONTAINMENT_ prefix, "__" for nesting: CONTAINMENT_ANTI_SLASHING__BACKEND),
+ * then command-line flags (--anti_slashing.backend=sqlite, or with the value
+ * as the next argument; '-' and '_' are interchangeable in flag names).
+ * An unknown key or a bad value at any layer stops start-up with a message
+ * naming the key and the layer it came from.  Every key, with its default,
+ * is documented in config.example.yaml.
+ */
+#ifndef CC_CONFIG_H
+#define CC_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+#define CC_CONFIG_MAX_PATHS 64
+
+typedef struct cc_config {
+    /* server */
+    char server_listen_address[64];        /* server.listen_address [0.0.0.0] */
+    uint16_t server_listen_port;           /* server.listen_port [9000] */
+    /* metrics */
+    char metrics_listen_address[64];       /* metrics.listen_address [0.0.0.0] */
+    uint16_t metrics_listen_port;          /* metrics.listen_port [3000] */
+    int metrics_enabled;                   /* metrics.enabled [true] */
+    /* network */
+    char network[1024];                    /* network [mainnet] | sepolia | hoodi | path of config.yaml */
+    char genesis_validators_root[80];      /* genesis_validators_root [implied by named network] */
+    /* key sources */
+    char *filesystem_paths[CC_CONFIG_MAX_PATHS]; /* key_sources.filesystem.paths [] */
+    size_t filesystem_path_count;
+    /* anti-slashing */
+    char anti_slashing_backend[16];        /* anti_slashing.backend [sqlite] | noop */
+    char anti_slashing_path[1024];         /* anti_slashing.path [./slashing_protection.sqlite] */
+    char anti_slashing_url[1024];          /* anti_slashing.url (postgres) */
+    uint32_t anti_slashing_pool_size;      /* anti_slashing.pool_size [8] */
+    char anti_slashing_table[256];         /* anti_slashing.table (dynamodb) */
+    /* http */
+    int key_manager_api_enabled;           /* http.key_manager_api.enabled [false] */
+    uint32_t key_manager_api_max_items;    /* http.key_manager_api.max_items_per_request [100] */
+    /* backpressure */
+    uint32_t backpressure_max_concurrent;  /* backpressure.max_concurrent [0 = number of cores] */
+    uint32_t backpressure_max_queue;       /* backpressure.max_queue [1024] */
+    uint32_t backpressure_timeout_seconds; /* backpressure.timeout_seconds [30] */
+    /* tls */
+    char tls_mode[16];                     /* tls.mode [disabled] | file | atls */
+    uint16_t tls_listen_port;              /* tls.listen_port [9443] */
+    char tls_cert_path[1024];              /* tls.file.cert_path */
+    char tls_key_path[1024];               /* tls.file.key_path */
+    uint32_t tls_reload_interval_seconds;  /* tls.file.reload_interval_seconds [60] */
+    /* tee */
+    char tee_platform[16];                 /* tee.platform [none] | nitro */
+    /* logging */
+    char log_level[16];                    /* log.level [info] */
+} cc_config;
+
+/* Fills cfg with every default. */
+void cc_config_defaults(cc_config *cfg);
+
+/*
+ * Builds the configuration from the three layers.  path may be NULL (no
+ * file).  envp is the environment (NULL-terminated "K=V" strings).  argv
+ * holds only the --key=value flags (the caller removes its own flags first).
+ */
+cc_status cc_config_load(cc_config *cfg, const char *path, char *const *envp, int argc, char **argv,
+                         cc_error *err);
+
+/* Sets one key by its dotted name from a string value, as every layer does. */
+cc_status cc_config_set(cc_config *cfg, const char *key, const char *value, cc_error *err);
+
+/* Checks the values hang together (e.g. a devnet config.yaml needs a genesis_validators_root). */
+cc_status cc_config_validate(const cc_config *cfg, cc_error *err);
+
+/* Frees what cc_config_load allocated (path lists). */
+void cc_config_free(cc_config *cfg);
+
+#endif

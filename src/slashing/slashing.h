@@ -1,0 +1,124 @@
+/*
+ * slashing.h — the anti-slashing interface (EIP-3076) and its backends.
+ *
+ * A backend is a struct of function pointers (sqlite, noop; later postgres,
+ * dynamodb).  check_block and check_attestation are the whole contract of
+ * signing: they decide and record atomically and durably, so when one returns
+ * CC_OK the record is on stable storage and the signature may leave the
+ * process; CC_ESLASHABLE means refused (with the reason in err).  Both are
+ * safe to call from many threads at once; a backend serialises one
+ * validator's checks itself (and across processes where it can be shared).
+ *
+ * Rules (SPEC §3): a block is refused at a slot already signed with another
+ * root, and at or below the lowest slot recorded by an import (low
+ * watermark); an attestation is refused when source > target, on a double
+ * vote (same target, other root), when it surrounds or is surrounded by a
+ * recorded one, or when below the low watermarks (source < min source,
+ * target <= min target).  An identical re-request (same root) succeeds.  A
+ * record imported without a signing root conflicts with every new message at
+ * that slot or target.
+ *
+ * The database is bound to one genesis_validators_root, set at open.
+ */
+#ifndef CC_SLASHING_H
+#define CC_SLASHING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+/* The EIP-3076 interchange v5, in memory. */
+typedef struct cc_ic_block {
+    uint64_t slot;
+    uint8_t signing_root[32];
+    int has_signing_root;
+} cc_ic_block;
+
+typedef struct cc_ic_attestation {
+    uint64_t source_epoch;
+    uint64_t target_epoch;
+    uint8_t signing_root[32];
+    int has_signing_root;
+} cc_ic_attestation;
+
+typedef struct cc_ic_validator {
+    uint8_t pubkey[48];
+    cc_ic_block *blocks;
+    size_t block_count;
+    cc_ic_attestation *attestations;
+    size_t attestation_count;
+} cc_ic_validator;
+
+typedef struct cc_interchange {
+    uint8_t genesis_validators_root[32];
+    cc_ic_validator *validators;
+    size_t validator_count;
+} cc_interchange;
+
+/* Parses interchange JSON (format version "5"); CC_EINVAL naming the field on anything malformed. */
+cc_status cc_interchange_parse(const char *json, size_t len, cc_interchange **out, cc_error *err);
+/* Writes interchange JSON (malloc'ed, NUL-terminated). */
+cc_status cc_interchange_write(const cc_interchange *ic, char **json_out, cc_error *err);
+void cc_interchange_free(cc_interchange *ic);
+
+typedef struct cc_slashing cc_slashing;
+
+typedef struct cc_slashing_ops {
+    const char *name;
+    cc_status (*check_block)(cc_slashing *db, const uint8_t pubkey[48], uint64_t slot,
+                             const uint8_t signing_root[32], cc_error *err);
+    cc_status (*check_attestation)(cc_slashing *db, const uint8_t pubkey[48], uint64_t source_epoch,
+                                   uint64_t target_epoch, const uint8_t signing_root[32], cc_error *err);
+    /*
+     * Imports an interchange in one transaction: all or nothing.  Refuses
+     * (CC_EFORBIDDEN) an interchange for another genesis_validators_root.
+     */
+    cc_status (*import)(cc_slashing *db, const cc_interchange *ic, cc_error *err);
+    /* Exports every validator (pubkeys == NULL) or just those listed. */
+    cc_status (*export_)(cc_slashing *db, const uint8_t (*pubkeys)[48], size_t count, cc_interchange **out,
+                         cc_error *err);
+    void (*close)(cc_slashing *db);
+} cc_slashing_ops;
+
+struct cc_slashing {
+    const cc_slashing_ops *ops;
+    uint8_t genesis_validators_root[32];
+};
+
+typedef struct cc_slashing_config {
+    const char *backend;   /* "sqlite" | "noop" */
+    const char *path;      /* sqlite file */
+    const char *url;       /* postgres */
+    unsigned pool_size;
+    const char *table;     /* dynamodb */
+} cc_slashing_config;
+
+/*
+ * Opens the configured backend bound to gvr.  A database already bound to
+ * another root is refused with CC_EFORBIDDEN naming both roots.
+ */
+cc_status cc_slashing_open(const cc_slashing_config *cfg, const uint8_t gvr[32], cc_slashing **out,
+                           cc_error *err);
+
+static inline cc_status cc_slashing_check_block(cc_slashing *db, const uint8_t pk[48], uint64_t slot,
+                                                const uint8_t root[32], cc_error *err)
+{
+    return db->ops->check_block(db, pk, slot, root, err);
+}
+static inline cc_status cc_slashing_check_attestation(cc_slashing *db, const uint8_t pk[48], uint64_t source,
+                                                      uint64_t target, const uint8_t root[32], cc_error *err)
+{
+    return db->ops->check_attestation(db, pk, source, target, root, err);
+}
+static inline void cc_slashing_close(cc_slashing *db)
+{
+    if (db)
+        db->ops->close(db);
+}
+
+/* Backend constructors (one file each). */
+cc_status cc_slashing_sqlite_open(const char *path, const uint8_t gvr[32], cc_slashing **out, cc_error *err);
+cc_status cc_slashing_noop_open(const uint8_t gvr[32], cc_slashing **out, cc_error *err);
+
+#endif

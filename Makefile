@@ -11,18 +11,22 @@
 
 BUILD    ?= build
 CC       ?= cc
-BLST_DIR := $(BUILD)/deps/blst
+BLST_DIR := build/deps/blst
 OPT      ?= -O2
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
             -fno-strict-aliasing -pthread -Isrc -I$(BLST_DIR)/include $(EXTRA_CFLAGS)
 LDLIBS   += $(BLST_DIR)/lib/libblst.a -lssl -lcrypto -ljansson -lmicrohttpd -lyaml -lsqlite3 \
             -lunistring -lpthread -lm
 
-LIB_SRC  := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
+# LIB_DIRS / TEST_DIRS narrow a build to some folders (e.g. while one concern is
+# being written: make BUILD=build/x LIB_DIRS="src/util src/signing" TEST_DIRS=tests/signing tests-bin).
+LIB_DIRS ?= $(filter-out src/cli,$(wildcard src/*))
+TEST_DIRS ?= $(wildcard tests/*)
+LIB_SRC  := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
-TEST_SRC := $(sort $(wildcard tests/*/test_*.c))
+TEST_SRC := $(sort $(foreach d,$(TEST_DIRS),$(wildcard $(d)/test_*.c)))
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))

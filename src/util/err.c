@@ -29,7 +29,18 @@ cc_status cc_error_prefix(cc_error *err, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+    /* Truncation is fine: the message is for people and stays NUL-terminated. */
+    size_t n = strnlen(prefix, sizeof err->msg - 1);
+    memcpy(err->msg, prefix, n);
+    size_t rest = sizeof err->msg - n;
+    if (rest > 3) {
+        memcpy(err->msg + n, ": ", 2);
+        size_t m = strnlen(old, rest - 3);
+        memcpy(err->msg + n + 2, old, m);
+        err->msg[n + 2 + m] = '\0';
+    } else {
+        err->msg[n] = '\0';
+    }
     return err->code;
 }
 

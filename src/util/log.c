@@ -64,12 +64,12 @@ static void vlog(cc_log_level level, const char *msg, va_list ap)
     size_t len = 0, cap = sizeof buf - 2;
     struct timespec ts;
     struct tm tm;
-    char tsbuf[40];
+    char tsbuf[96];
 
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     snprintf(tsbuf, sizeof tsbuf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(ts.tv_nsec / 1000000) % 1000);
 
     append_raw(buf, &len, cap, "{\"ts\":\"");
     append_raw(buf, &len, cap, tsbuf);

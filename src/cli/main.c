@@ -17,6 +17,7 @@ static void usage(FILE *f)
             "  server -c config.yaml        run the signer\n"
             "  slashing import|export|check-block|check-attestation\n"
             "                               EIP-3076 anti-slashing database tools\n"
+            "  keystore generate            write EIP-2335 keystores and Web3Signer descriptors\n"
             "  version                      print the version\n");
 }
 
@@ -31,6 +32,8 @@ int main(int argc, char **argv)
         return cc_cmd_server(argc - 1, argv + 1);
     if (strcmp(cmd, "slashing") == 0)
         return cc_cmd_slashing(argc - 1, argv + 1);
+    if (strcmp(cmd, "keystore") == 0)
+        return cc_cmd_keystore(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("containment-chamber %s\n", CC_VERSION);
         return 0;

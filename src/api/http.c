@@ -1,0 +1,67 @@
+/*
+ * http.c — response helpers and content negotiation shared by every route.
+ */
+#include "api/http.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void cc_http_reply(cc_http_response *res, int status, const char *content_type, const char *fmt, ...)
+{
+    va_list ap;
+    char *body = NULL;
+    va_start(ap, fmt);
+    int n = vasprintf(&body, fmt, ap);
+    va_end(ap);
+    free(res->body);
+    res->status = status;
+    res->content_type = content_type;
+    res->body = n < 0 ? NULL : body;
+    res->body_len = n < 0 ? 0 : (size_t)n;
+}
+
+void cc_http_reply_error(cc_http_response *res, int status, const char *message)
+{
+    json_t *obj = json_pack("{s:s}", "error", message ? message : "");
+    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
+    free(res->body);
+    res->status = status;
+    res->content_type = "application/json";
+    res->body = text;
+    res->body_len = text ? strlen(text) : 0;
+}
+
+/*
+ * Web3Signer answers JSON when any Accept entry is application/json or * / *,
+ * and the bare signature as text/plain otherwise — including when Accept is
+ * absent.  Parameters such as ;q=0.9 are ignored (their meaning there is
+ * unspecified and no client we know sends q=0).
+ */
+int cc_http_accepts_json(const char *accept)
+{
+    if (!accept)
+        return 0;
+    const char *p = accept;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        const char *start = p;
+        while (*p && *p != ',' && *p != ';')
+            p++;
+        const char *end = p;
+        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        size_t n = (size_t)(end - start);
+        if ((n == 16 && strncasecmp(start, "application/json", 16) == 0) ||
+            (n == 3 && strncmp(start, "*/*", 3) == 0))
+            return 1;
+        while (*p && *p != ',')
+            p++;
+    }
+    return 0;
+}

@@ -1,0 +1,179 @@
+/*
+ * server.c — `containment-chamber server -c config.yaml [--key=value ...]`.
+ *
+ * Builds the app from the configuration (network, anti-slashing database,
+ * keyring with the filesystem keys), serves it, and waits for a signal:
+ * SIGHUP re-scans the keys, SIGINT/SIGTERM stop cleanly (in-flight requests
+ * finish, the anti-slashing writer drains, every secret is wiped).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/app.h"
+#include "api/server.h"
+#include "cli/cli.h"
+#include "config/config.h"
+#include "util/hex.h"
+#include "util/log.h"
+
+extern char **environ;
+
+static int fail(const cc_error *err)
+{
+    cc_log(CC_LOG_ERROR, "start-up failed", "reason", err->msg, NULL);
+    fprintf(stderr, "containment-chamber: %s\n", err->msg);
+    return err->code == CC_ECONFIG || err->code == CC_EINVAL ? 2 : 1;
+}
+
+static int server_usage(void)
+{
+    fprintf(stderr, "usage: containment-chamber server [-c config.yaml] [--<key>=<value> ...]\n"
+                    "  every key of config.example.yaml can be given as a flag, e.g. --server.listen_port=9001\n");
+    return 2;
+}
+
+int cc_cmd_server(int argc, char **argv)
+{
+    const char *config_path = getenv("CONTAINMENT_CONFIG");
+    char **flags = calloc((size_t)argc + 1, sizeof *flags);
+    int nflags = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
+            if (i + 1 >= argc) {
+                free(flags);
+                return server_usage();
+            }
+            config_path = argv[++i];
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            config_path = argv[i] + 9;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            free(flags);
+            return server_usage();
+        } else {
+            flags[nflags++] = argv[i];
+        }
+    }
+
+    cc_config cfg;
+    cc_error err;
+    cc_error_clear(&err);
+    cc_status st = cc_config_load(&cfg, config_path, environ, nflags, flags, &err);
+    free(flags);
+    if (st == CC_OK)
+        st = cc_config_validate(&cfg, &err);
+    if (st != CC_OK)
+        return fail(&err);
+    cc_log_set_level((cc_log_level)cc_log_level_parse(cfg.log_level));
+
+    if (strcmp(cfg.tls_mode, "disabled") != 0 || strcmp(cfg.tee_platform, "none") != 0) {
+        cc_error_set(&err, CC_ECONFIG, "%s is not available in this version of containment-chamber",
+                     strcmp(cfg.tls_mode, "disabled") != 0 ? "tls.mode other than disabled"
+                                                           : "tee.platform other than none");
+        cc_config_free(&cfg);
+        return fail(&err);
+    }
+
+    static cc_app app; /* static: its address is shared with server threads until exit */
+    memset(&app, 0, sizeof app);
+    app.cfg = &cfg;
+    pthread_mutex_init(&app.reload_lock, NULL);
+    int rc = 1;
+    cc_server *srv = NULL;
+
+    if (cc_network_load(cfg.network, cfg.genesis_validators_root[0] ? cfg.genesis_validators_root : NULL,
+                        &app.network, &err) != CC_OK) {
+        cc_error_prefix(&err, "network");
+        rc = fail(&err);
+        goto out;
+    }
+    char gvr_hex[67];
+    cc_hex_encode0x(app.network.genesis_validators_root, 32, gvr_hex);
+    cc_log(CC_LOG_INFO, "network", "name", app.network.name, "preset", app.network.preset.name,
+           "genesis_validators_root", gvr_hex, NULL);
+
+    cc_slashing_config scfg = {
+        .backend = cfg.anti_slashing_backend,
+        .path = cfg.anti_slashing_path,
+        .url = cfg.anti_slashing_url,
+        .pool_size = cfg.anti_slashing_pool_size,
+        .table = cfg.anti_slashing_table,
+    };
+    if (cc_slashing_open(&scfg, app.network.genesis_validators_root, &app.slashing, &err) != CC_OK) {
+        cc_error_prefix(&err, "anti_slashing");
+        rc = fail(&err);
+        goto out;
+    }
+
+    app.keyring = cc_keyring_new();
+    if (!app.keyring) {
+        cc_error_set(&err, CC_ENOMEM, "out of memory");
+        rc = fail(&err);
+        goto out;
+    }
+    if (cfg.filesystem_path_count) {
+        if (cc_key_source_filesystem_new(cfg.filesystem_paths, cfg.filesystem_path_count, &app.filesystem,
+                                         &err) != CC_OK) {
+            cc_error_prefix(&err, "key_sources.filesystem");
+            rc = fail(&err);
+            goto out;
+        }
+        /* Keys load before we serve: validator clients ask for publicKeys once, at their start. */
+        if (app.filesystem->ops->load(app.filesystem, app.keyring, &app.last_load, &err) != CC_OK) {
+            cc_error_prefix(&err, "key_sources.filesystem");
+            rc = fail(&err);
+            goto out;
+        }
+    }
+    char nkeys[24];
+    snprintf(nkeys, sizeof nkeys, "%zu", cc_keyring_count(app.keyring, -1));
+    cc_log(CC_LOG_INFO, "keys ready", "count", nkeys, NULL);
+
+    /* Signals are taken by this thread alone (sigwait below); block them before any thread starts. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (cc_server_start(&app, cfg.server_listen_address, cfg.server_listen_port, &srv, &err) != CC_OK) {
+        cc_error_prefix(&err, "server");
+        rc = fail(&err);
+        goto out;
+    }
+    char port[8];
+    snprintf(port, sizeof port, "%u", cc_server_port(srv));
+    cc_log(CC_LOG_INFO, "listening", "address", cfg.server_listen_address, "port", port, "version", CC_VERSION,
+           NULL);
+
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            if (cc_app_reload_start(&app, &err) != CC_OK)
+                cc_log(CC_LOG_WARN, "reload not started", "reason", err.msg, NULL);
+            continue;
+        }
+        cc_log(CC_LOG_INFO, "shutting down", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
+        break;
+    }
+    rc = 0;
+
+out:
+    cc_server_stop(srv);
+    cc_app_reload_join(&app);
+    cc_slashing_close(app.slashing);
+    if (app.filesystem)
+        app.filesystem->ops->free(app.filesystem);
+    cc_keyring_free(app.keyring);
+    cc_config_free(&cfg);
+    if (rc == 0)
+        cc_log(CC_LOG_INFO, "stopped", NULL);
+    return rc;
+}

@@ -17,6 +17,9 @@ cat > "$demo/config.yaml" <<YAML
 server:
   listen_address: 127.0.0.1
   listen_port: 9000
+metrics:
+  listen_address: 127.0.0.1
+  listen_port: 3000
 network: mainnet
 key_sources:
   filesystem:

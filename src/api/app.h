@@ -39,8 +39,8 @@ typedef struct cc_app {
     cc_key_load_report last_load;
 } cc_app;
 
-/* Routes one request (all routes of the signing API). Never blocks for long but for signing. */
-void cc_app_handle(cc_app *app, const cc_http_request *req, cc_http_response *res);
+/* Routes one request (all routes of the signing API); ctx is the cc_app. A cc_http_handler. */
+void cc_app_handle(void *ctx, const cc_http_request *req, cc_http_response *res);
 
 /* Starts a background re-scan of the filesystem keys: CC_ECONFLICT if one is running. */
 cc_status cc_app_reload_start(cc_app *app, cc_error *err);

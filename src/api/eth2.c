@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "api/app.h"
+#include "api/metrics.h"
 #include "signing/bls.h"
 #include "signing/request.h"
 #include "util/hex.h"
@@ -27,14 +28,15 @@
 
 #define SIGN_PREFIX "/api/v1/eth2/sign/"
 
-static void log_sign(const cc_http_request *req, const char *pubkey_hex, const char *type, int status,
-                     double ms, const char *reason)
+static void log_sign(const cc_http_request *req, const char *pubkey_hex, int type, int status, double ms,
+                     const char *reason)
 {
+    cc_metrics_record_sign(type, status, ms / 1e3);
     char st[8], dur[32];
     snprintf(st, sizeof st, "%d", status);
     snprintf(dur, sizeof dur, "%.3f", ms);
     cc_log(status == 200 ? CC_LOG_DEBUG : CC_LOG_WARN, status == 200 ? "signed" : "sign refused", "request_id",
-           req->request_id, "pubkey", pubkey_hex, "type", type, "status", st, "duration_ms", dur, "reason",
+           req->request_id, "pubkey", pubkey_hex, "type", type >= 0 ? cc_sign_type_name((cc_sign_type)type) : "unknown", "status", st, "duration_ms", dur, "reason",
            reason, NULL);
 }
 
@@ -52,7 +54,7 @@ static void handle_sign(cc_app *app, const cc_http_request *req, const char *pub
     uint8_t pubkey[CC_BLS_PUBKEY_LEN];
     cc_error err;
     cc_sign_request sr;
-    const char *type = "unknown";
+    int type = -1;
 
     if (cc_hex_decode_exact(pubkey_hex, pubkey, sizeof pubkey, &err) != CC_OK) {
         cc_error_prefix(&err, "pubkey in path");
@@ -64,7 +66,7 @@ static void handle_sign(cc_app *app, const cc_http_request *req, const char *pub
     }
     if (cc_sign_request_parse(req->body, req->body_len, &app->network, &sr, &err) != CC_OK)
         goto fail;
-    type = cc_sign_type_name(sr.type);
+    type = (int)sr.type;
 
     cc_status st = CC_OK;
     if (sr.gate == CC_GATE_BLOCK)
@@ -162,8 +164,9 @@ static void handle_reload(cc_app *app, const cc_http_request *req, cc_http_respo
                   cc_reload_state_name(st), rep.loaded, rep.failed);
 }
 
-void cc_app_handle(cc_app *app, const cc_http_request *req, cc_http_response *res)
+void cc_app_handle(void *ctx, const cc_http_request *req, cc_http_response *res)
 {
+    cc_app *app = ctx;
     const char *path = req->path;
     int get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0;
 

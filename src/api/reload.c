@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "api/metrics.h"
 #include "util/log.h"
 
 const char *cc_reload_state_name(cc_reload_state state)
@@ -34,6 +35,7 @@ static void *reload_main(void *arg)
             done = CC_RELOAD_COMPLETED_WITH_ERRORS;
         }
     }
+    cc_metrics_add_key_load_failures(rep.failed);
     pthread_mutex_lock(&app->reload_lock);
     app->reload_state = done;
     app->last_load = rep;

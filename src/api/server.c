@@ -17,7 +17,8 @@
 
 struct cc_server {
     struct MHD_Daemon *daemon;
-    cc_app *app;
+    cc_http_handler handler;
+    void *ctx;
     uint16_t port;
 };
 
@@ -100,7 +101,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         b->data[b->len] = '\0';
     snprintf(req.request_id, sizeof req.request_id, "%llx",
              __atomic_add_fetch(&next_request_id, 1, __ATOMIC_RELAXED));
-    cc_app_handle(srv->app, &req, &res);
+    srv->handler(srv->ctx, &req, &res);
     enum MHD_Result ret = send_response(conn, &res);
     free(res.body);
     return ret;
@@ -129,7 +130,8 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
     cc_log(CC_LOG_WARN, "http", "detail", msg, NULL);
 }
 
-cc_status cc_server_start(cc_app *app, const char *address, uint16_t port, cc_server **out, cc_error *err)
+cc_status cc_server_start(cc_http_handler handler, void *ctx, const char *address, uint16_t port,
+                          cc_server **out, cc_error *err)
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -152,7 +154,8 @@ cc_status cc_server_start(cc_app *app, const char *address, uint16_t port, cc_se
     cc_server *srv = calloc(1, sizeof *srv);
     if (!srv)
         return cc_error_set(err, CC_ENOMEM, "out of memory");
-    srv->app = app;
+    srv->handler = handler;
+    srv->ctx = ctx;
     srv->daemon = MHD_start_daemon(flags, port, NULL, NULL, on_request, srv,
                                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,

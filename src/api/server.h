@@ -12,15 +12,19 @@
 
 #include <stdint.h>
 
-#include "api/app.h"
+#include "api/http.h"
 #include "util/err.h"
 
 #define CC_HTTP_MAX_BODY (8u * 1024 * 1024)
 
 typedef struct cc_server cc_server;
 
-/* Starts serving app on address:port (IPv4 or IPv6 literal; port 0 picks a free one). */
-cc_status cc_server_start(cc_app *app, const char *address, uint16_t port, cc_server **out, cc_error *err);
+/* Answers one request; called from the connection's thread. */
+typedef void (*cc_http_handler)(void *ctx, const cc_http_request *req, cc_http_response *res);
+
+/* Starts serving handler on address:port (IPv4 or IPv6 literal; port 0 picks a free one). */
+cc_status cc_server_start(cc_http_handler handler, void *ctx, const char *address, uint16_t port,
+                          cc_server **out, cc_error *err);
 /* The port actually bound. */
 uint16_t cc_server_port(const cc_server *srv);
 /* Stops accepting, finishes in-flight requests, frees. */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api/app.h"
+#include "api/metrics.h"
 #include "api/server.h"
 #include "cli/cli.h"
 #include "config/config.h"
@@ -82,7 +83,7 @@ int cc_cmd_server(int argc, char **argv)
     app.cfg = &cfg;
     pthread_mutex_init(&app.reload_lock, NULL);
     int rc = 1;
-    cc_server *srv = NULL;
+    cc_server *srv = NULL, *metrics = NULL;
 
     if (cc_network_load(cfg.network, cfg.genesis_validators_root[0] ? cfg.genesis_validators_root : NULL,
                         &app.network, &err) != CC_OK) {
@@ -128,6 +129,7 @@ int cc_cmd_server(int argc, char **argv)
             goto out;
         }
     }
+    cc_metrics_add_key_load_failures(app.last_load.failed);
     char nkeys[24];
     snprintf(nkeys, sizeof nkeys, "%zu", cc_keyring_count(app.keyring, -1));
     cc_log(CC_LOG_INFO, "keys ready", "count", nkeys, NULL);
@@ -141,7 +143,7 @@ int cc_cmd_server(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (cc_server_start(&app, cfg.server_listen_address, cfg.server_listen_port, &srv, &err) != CC_OK) {
+    if (cc_server_start(cc_app_handle, &app, cfg.server_listen_address, cfg.server_listen_port, &srv, &err) != CC_OK) {
         cc_error_prefix(&err, "server");
         rc = fail(&err);
         goto out;
@@ -150,6 +152,17 @@ int cc_cmd_server(int argc, char **argv)
     snprintf(port, sizeof port, "%u", cc_server_port(srv));
     cc_log(CC_LOG_INFO, "listening", "address", cfg.server_listen_address, "port", port, "version", CC_VERSION,
            NULL);
+
+    if (cfg.metrics_enabled) {
+        if (cc_server_start(cc_metrics_handle, &app, cfg.metrics_listen_address, cfg.metrics_listen_port, &metrics,
+                            &err) != CC_OK) {
+            cc_error_prefix(&err, "metrics");
+            rc = fail(&err);
+            goto out;
+        }
+        snprintf(port, sizeof port, "%u", cc_server_port(metrics));
+        cc_log(CC_LOG_INFO, "metrics listening", "address", cfg.metrics_listen_address, "port", port, NULL);
+    }
 
     for (;;) {
         int sig = 0;
@@ -166,6 +179,7 @@ int cc_cmd_server(int argc, char **argv)
     rc = 0;
 
 out:
+    cc_server_stop(metrics);
     cc_server_stop(srv);
     cc_app_reload_join(&app);
     cc_slashing_close(app.slashing);

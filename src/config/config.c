@@ -185,18 +185,14 @@ static size_t edit_distance(const char *a, const char *b)
 /* "unknown key 'x'" plus a suggestion when a key is a couple of typos away. */
 static cc_status unknown_key(const char *name, cc_error *err)
 {
-    if (is_section(name))
-        return cc_error_set(err, CC_ECONFIG, "'%.200s' is a section, not a key (set e.g. '%s')", name,
-                            ({
-                                const char *ex = "";
-                                size_t n = strlen(name);
-                                for (size_t i = 0; i < NKEYS; i++)
-                                    if (strncmp(cc_config_keys[i].name, name, n) == 0) {
-                                        ex = cc_config_keys[i].name;
-                                        break;
-                                    }
-                                ex;
-                            }));
+    if (is_section(name)) {
+        size_t n = strlen(name);
+        const char *example = "";
+        for (size_t i = 0; i < NKEYS && !*example; i++)
+            if (strncmp(cc_config_keys[i].name, name, n) == 0)
+                example = cc_config_keys[i].name;
+        return cc_error_set(err, CC_ECONFIG, "'%.200s' is a section, not a key (set e.g. '%s')", name, example);
+    }
     const char *best = NULL;
     size_t best_d = 3;
     for (size_t i = 0; i < NKEYS; i++) {
@@ -644,24 +640,29 @@ static cc_status yr_stream(yaml_reader *yr)
 
 static cc_status read_file(const char *path, char **out, size_t *out_len, cc_error *err)
 {
+    *out = NULL;
+    *out_len = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
         return cc_error_set(err, CC_ECONFIG, "%s: cannot open the configuration file: %s", path, strerror(errno));
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
+    size_t cap = 0, len = 0;
+    char *buf = NULL;
     cc_status st = CC_OK;
-    while (buf) {
+    for (;;) {
         if (len == cap) {
             if (cap >= CC_CONFIG_FILE_MAX) {
                 st = cc_error_set(err, CC_ECONFIG, "%s: the configuration file is larger than %d bytes", path,
                                   CC_CONFIG_FILE_MAX);
                 break;
             }
-            char *nb = realloc(buf, cap * 2);
-            if (!nb)
+            size_t ncap = cap ? cap * 2 : 4096;
+            char *nb = realloc(buf, ncap);
+            if (!nb) {
+                st = cc_error_set(err, CC_ENOMEM, "out of memory");
                 break;
+            }
             buf = nb;
-            cap *= 2;
+            cap = ncap;
         }
         size_t got = fread(buf + len, 1, cap - len, f);
         len += got;
@@ -673,8 +674,6 @@ static cc_status read_file(const char *path, char **out, size_t *out_len, cc_err
         }
     }
     fclose(f);
-    if (st == CC_OK && !buf)
-        st = cc_error_set(err, CC_ENOMEM, "out of memory");
     if (st != CC_OK) {
         free(buf);
         return st;

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util/err.h"
 
@@ -66,6 +67,11 @@ void cc_config_defaults(cc_config *cfg);
  * Builds the configuration from the three layers.  path may be NULL (no
  * file).  envp is the environment (NULL-terminated "K=V" strings).  argv
  * holds only the --key=value flags (the caller removes its own flags first).
+ *
+ * Starts from cc_config_defaults, so cfg need not be initialised.  When path
+ * is NULL, the file named by CONTAINMENT_CONFIG in envp (if set and non-empty)
+ * is read instead.  Ends with cc_config_validate.  On failure cfg owns nothing
+ * (cc_config_free is still safe to call); on success call cc_config_free.
  */
 cc_status cc_config_load(cc_config *cfg, const char *path, char *const *envp, int argc, char **argv,
                          cc_error *err);
@@ -78,5 +84,20 @@ cc_status cc_config_validate(const cc_config *cfg, cc_error *err);
 
 /* Frees what cc_config_load allocated (path lists). */
 void cc_config_free(cc_config *cfg);
+
+/* The three layers one by one, each on top of cfg (cc_config_load calls them in order). */
+cc_status cc_config_load_file(cc_config *cfg, const char *path, cc_error *err);
+cc_status cc_config_apply_env(cc_config *cfg, char *const *envp, cc_error *err);
+cc_status cc_config_apply_flags(cc_config *cfg, int argc, char **argv, cc_error *err);
+
+/* The value of CONTAINMENT_CONFIG in envp, or NULL. */
+const char *cc_config_env_path(char *const *envp);
+
+/*
+ * Writes config.example.yaml: every key in its YAML place with its doc and
+ * default.  commented != 0 comments every key out (the shipped file);
+ * 0 writes every default explicitly.
+ */
+void cc_config_write_example(FILE *out, int commented);
 
 #endif

@@ -6,7 +6,7 @@ const work = process.env.CC_WORK;
 const MAINNET_GVR = "0x4b363db94e286120d76eb905340fdd4e54bfe9f06bf33ff6cf5ad27f511bfe95";
 const keys = fs.readFileSync(`${work}/pubkeys.txt`, "utf8").trim().split("\n");
 const extra = fs.readFileSync(`${work}/extra.txt`, "utf8").trim();
-let passed = 0, failed = 0;
+let passed = 0, failed = 0, signRequests = 0;
 
 async function check(name, fn) {
   try { await fn(); passed++; console.log(`ok   ${name}`); }
@@ -29,6 +29,7 @@ const block = (slot, body = 1) => ({
     parent_root: hex32(4), state_root: hex32(5), body_root: hex32(body) } },
 });
 async function sign(pk, body, accept = "application/json") {
+  signRequests++;
   const headers = { "Content-Type": "application/json" };
   if (accept) headers.Accept = accept;
   const r = await fetch(`${url}/api/v1/eth2/sign/${pk}`, { method: "POST", headers,
@@ -137,6 +138,19 @@ await check("reload picks up a new key", async () => {
   const list = await (await fetch(`${url}/api/v1/eth2/publicKeys`)).json();
   assert(list.includes(extra) && list.length === 5, JSON.stringify(list));
   assert((await sign(extra, att(1, 2))).status === 200, "new key signs");
+});
+
+await check("metrics count every signing request exactly", async () => {
+  const text = await (await fetch(`${process.env.CC_METRICS_URL}/metrics`)).text();
+  let total = 0, refused412 = 0;
+  for (const line of text.split("\n")) {
+    const m = line.match(/^containment_signing_requests_total\{operation="([A-Z_0-9]+)",status="(\w+)"\} (\d+)$/);
+    if (m) { total += Number(m[3]); if (m[2] === "412") refused412 += Number(m[3]); }
+  }
+  assert(total === signRequests, `metrics total ${total}, requests sent ${signRequests}`);
+  const rej = text.match(/^containment_slashing_rejections_total (\d+)$/m);
+  assert(rej && Number(rej[1]) === refused412, `rejections ${rej && rej[1]} vs 412s ${refused412}`);
+  assert(/^containment_keys_active\{source="filesystem"\} 5$/m.test(text), "keys_active");
 });
 
 console.log(`${passed} passed, ${failed} failed`);

@@ -25,9 +25,11 @@ YAML
 printf 'type: file-keystore\nkeystoreFile: missing.json\nkeystorePasswordFile: missing.txt\n' > "$work/keys/broken.yaml"
 "$bin" keystore generate --out-dir "$work/extra" --count 1 --interop --first 5 --kdf pbkdf2 --light > "$work/extra.txt"
 
-port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+port=$(free_port); mport=$(free_port)
 cat > "$work/config.yaml" <<YAML
 server: {listen_address: 127.0.0.1, listen_port: $port}
+metrics: {listen_address: 127.0.0.1, listen_port: $mport}
 network: mainnet
 key_sources: {filesystem: {paths: [$work/keys]}}
 anti_slashing: {backend: sqlite, path: $work/slashing.sqlite}
@@ -39,7 +41,7 @@ for _ in $(seq 100); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
 done
-CC_URL="http://127.0.0.1:$port" CC_WORK="$work" node "$here/api_http.mjs"
+CC_URL="http://127.0.0.1:$port" CC_METRICS_URL="http://127.0.0.1:$mport" CC_WORK="$work" node "$here/api_http.mjs"
 rc=$?
 if [ $rc -ne 0 ]; then echo "--- server log"; tail -n 40 "$work/server.log"; fi
 exit $rc

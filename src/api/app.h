@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "api/http.h"
+#include "api/limiter.h"
 #include "config/config.h"
 #include "keys/keys.h"
 #include "signing/network.h"
@@ -31,6 +32,7 @@ typedef struct cc_app {
     cc_keyring *keyring;
     cc_slashing *slashing;
     cc_key_source *filesystem;     /* NULL when no filesystem paths are configured */
+    cc_limiter limiter;            /* backpressure on signing */
 
     pthread_mutex_t reload_lock;
     cc_reload_state reload_state;

@@ -55,7 +55,13 @@ static void handle_sign(cc_app *app, const cc_http_request *req, const char *pub
     cc_error err;
     cc_sign_request sr;
     int type = -1;
+    struct timespec deadline;
 
+    if (cc_limiter_admit(&app->limiter, &deadline, &err) != CC_OK) {
+        cc_http_reply_error(res, 503, err.msg);
+        log_sign(req, pubkey_hex, type, 503, elapsed_ms(&t0), err.msg);
+        return;
+    }
     if (cc_hex_decode_exact(pubkey_hex, pubkey, sizeof pubkey, &err) != CC_OK) {
         cc_error_prefix(&err, "pubkey in path");
         goto fail;
@@ -77,9 +83,18 @@ static void handle_sign(cc_app *app, const cc_http_request *req, const char *pub
     if (st != CC_OK)
         goto fail;
 
+    /*
+     * Past this point a refusal is safe: the record is durable, so the
+     * validator client's retry of the same message is an identical
+     * re-request and will be signed.
+     */
+    if (cc_limiter_enter(&app->limiter, &deadline, &err) != CC_OK)
+        goto fail;
     uint8_t sig[CC_BLS_SIG_LEN];
     /* A key removed between the check above and now is simply not found. */
-    if (cc_keyring_sign(app->keyring, pubkey, sr.signing_root, sizeof sr.signing_root, sig, &err) != CC_OK)
+    st = cc_keyring_sign(app->keyring, pubkey, sr.signing_root, sizeof sr.signing_root, sig, &err);
+    cc_limiter_leave(&app->limiter);
+    if (st != CC_OK)
         goto fail;
     char sig_hex[2 * CC_BLS_SIG_LEN + 3];
     cc_hex_encode0x(sig, sizeof sig, sig_hex);
@@ -87,10 +102,12 @@ static void handle_sign(cc_app *app, const cc_http_request *req, const char *pub
         cc_http_reply(res, 200, "application/json", "{\"signature\":\"%s\"}", sig_hex);
     else
         cc_http_reply(res, 200, "text/plain; charset=utf-8", "%s", sig_hex);
+    cc_limiter_depart(&app->limiter);
     log_sign(req, pubkey_hex, type, 200, elapsed_ms(&t0), NULL);
     return;
 
 fail:
+    cc_limiter_depart(&app->limiter);
     cc_http_reply_error(res, cc_status_http(err.code), err.msg);
     log_sign(req, pubkey_hex, type, res->status, elapsed_ms(&t0), err.msg);
 }

@@ -83,7 +83,7 @@ static const cc_config_key cc_config_keys[] = {
     K_LIST("key_sources.filesystem.paths", filesystem_paths, filesystem_path_count,
            "Directories of key descriptors (file-raw / file-keystore YAML). Env and flags: comma-separated."),
     K_ENUM("anti_slashing.backend", anti_slashing_backend, backend_values, "sqlite",
-           "Where EIP-3076 slashing protection is recorded. noop disables it (dangerous)."),
+           "Where slashing protection is recorded; noop turns it off (dangerous)."),
     K_STR("anti_slashing.path", anti_slashing_path, "./slashing_protection.sqlite",
           "sqlite: the database file."),
     K_STR("anti_slashing.url", anti_slashing_url, "",
@@ -103,7 +103,7 @@ static const cc_config_key cc_config_keys[] = {
     K_U32("backpressure.timeout_seconds", backpressure_timeout_seconds, 1, 3600, "30",
           "A request waiting longer than this is answered 503."),
     K_ENUM("tls.mode", tls_mode, tls_mode_values, "disabled",
-           "HTTPS listener: disabled, file (PEM cert/key below) or atls (attested TLS, enclave)."),
+           "HTTPS listener: file = the PEM certificate and key below; atls = attested TLS (enclave mode)."),
     K_PORT("tls.listen_port", tls_listen_port, "9443",
            "Port of the HTTPS listener when tls.mode is not disabled."),
     K_STR("tls.file.cert_path", tls_cert_path, "",
@@ -113,7 +113,7 @@ static const cc_config_key cc_config_keys[] = {
     K_U32("tls.file.reload_interval_seconds", tls_reload_interval_seconds, 0, 86400, "60",
           "file: re-read cert and key this often (certificate rotation); 0 = never."),
     K_ENUM("tee.platform", tee_platform, tee_values, "none",
-           "Trusted execution environment: none, or nitro (AWS Nitro Enclave)."),
+           "nitro = run inside an AWS Nitro Enclave (vsock, /dev/nsm, aTLS)."),
     K_ENUM("log.level", log_level, log_values, "info",
            "Lowest log level written (JSON lines on stderr)."),
 };
@@ -791,7 +791,7 @@ cc_status cc_config_apply_flags(cc_config *cfg, int argc, char **argv, cc_error 
         const char *value;
         if (eq) {
             value = eq + 1;
-        } else if (i + 1 < argc && !(k->kind == CC_KEY_BOOL && strncmp(argv[i + 1], "--", 2) == 0)) {
+        } else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
             value = argv[++i];
         } else if (k->kind == CC_KEY_BOOL) {
             value = "true"; /* a bare --metrics.enabled */

@@ -121,4 +121,7 @@ static inline void cc_slashing_close(cc_slashing *db)
 cc_status cc_slashing_sqlite_open(const char *path, const uint8_t gvr[32], cc_slashing **out, cc_error *err);
 cc_status cc_slashing_noop_open(const uint8_t gvr[32], cc_slashing **out, cc_error *err);
 
+/* Group-commit counters of a sqlite backend (for benchmarks and metrics): batches committed, checks run. */
+void cc_slashing_sqlite_stats(cc_slashing *db, uint64_t *batches, uint64_t *checks);
+
 #endif

@@ -582,9 +582,10 @@ static int touched_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Adds one imported record at (id, key): insert, or keep an identical one, or
- * turn a differing one into the NULL marker.  *conflict_source reports a
- * recorded attestation whose source differs from the imported one. */
+/* Adds one imported record at (id, key): insert it, or keep an identical one,
+ * or turn a differing one into the NULL marker (a conflict at that slot or
+ * target: every new message there is refused).  The source of a differing
+ * attestation is not kept; the raised watermarks cover it. */
 static cc_status merge_record(sq_db *db, int get, int ins, int nul, int64_t id, int64_t key, int64_t source,
                               const uint8_t *root, int has_root, cc_error *err)
 {

@@ -338,6 +338,9 @@ TEST(flag_errors)
     char *a5[] = {"--metrics.enabled=perhaps"};
     CHECK(cc_config_load(&c, NULL, envp, 1, a5, &err) == CC_ECONFIG);
     HAS(err.msg, "flag --metrics.enabled: \"perhaps\" is not a boolean");
+    char *a8[] = {"--network", "--log.level=info"}; /* the next flag is not a value */
+    CHECK(cc_config_load(&c, NULL, envp, 2, a8, &err) == CC_ECONFIG);
+    HAS(err.msg, "flag --network: needs a value");
     char *a6[] = {"--"};
     CHECK(cc_config_load(&c, NULL, envp, 1, a6, &err) == CC_ECONFIG);
     char *a7[] = {"--metrics.enabled", "maybe"};

@@ -93,7 +93,7 @@ static cc_status member(const json_t *obj, const char *key, const cc_path *path,
 
 cc_status cc_jf_object(const json_t *obj, const char *key, const cc_path *path, json_t **out, cc_error *err)
 {
-    json_t *v;
+    json_t *v = NULL;
     if (member(obj, key, path, &v, err) != CC_OK)
         return CC_EINVAL;
     if (!json_is_object(v))
@@ -105,7 +105,7 @@ cc_status cc_jf_object(const json_t *obj, const char *key, const cc_path *path, 
 cc_status cc_jf_array(const json_t *obj, const char *key, const cc_path *path, size_t max, json_t **out,
                       cc_error *err)
 {
-    json_t *v;
+    json_t *v = NULL;
     if (member(obj, key, path, &v, err) != CC_OK)
         return CC_EINVAL;
     if (!json_is_array(v))
@@ -119,7 +119,7 @@ cc_status cc_jf_array(const json_t *obj, const char *key, const cc_path *path, s
 cc_status cc_jf_string(const json_t *obj, const char *key, const cc_path *path, const char **out,
                        cc_error *err)
 {
-    json_t *v;
+    json_t *v = NULL;
     if (member(obj, key, path, &v, err) != CC_OK)
         return CC_EINVAL;
     if (!json_is_string(v))
@@ -147,7 +147,7 @@ static cc_status value_u64(const json_t *v, const cc_path *path, const char *lea
 
 cc_status cc_jf_u64(const json_t *obj, const char *key, const cc_path *path, uint64_t *out, cc_error *err)
 {
-    json_t *v;
+    json_t *v = NULL;
     if (member(obj, key, path, &v, err) != CC_OK)
         return CC_EINVAL;
     return value_u64(v, path, key, out, err);
@@ -167,7 +167,7 @@ static cc_status value_bytes(const json_t *v, const cc_path *path, const char *l
 cc_status cc_jf_bytes(const json_t *obj, const char *key, const cc_path *path, uint8_t *out, size_t len,
                       cc_error *err)
 {
-    json_t *v;
+    json_t *v = NULL;
     if (member(obj, key, path, &v, err) != CC_OK)
         return CC_EINVAL;
     return value_bytes(v, path, key, out, len, err);
@@ -176,7 +176,7 @@ cc_status cc_jf_bytes(const json_t *obj, const char *key, const cc_path *path, u
 cc_status cc_jf_bytes_var(const json_t *obj, const char *key, const cc_path *path, uint8_t *out, size_t cap,
                           size_t *len, cc_error *err)
 {
-    json_t *v;
+    json_t *v = NULL;
     if (member(obj, key, path, &v, err) != CC_OK)
         return CC_EINVAL;
     if (!json_is_string(v))

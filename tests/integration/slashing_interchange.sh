@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The official EIP-3076 interchange test suite (eth-clients/slashing-protection-
+# interchange-tests, 38 cases) through the command line:
+#   $CC_BIN slashing import | check-block | check-attestation
+# with a fresh sqlite database per case, bound to the case's genesis_validators_root.
+#
+# Expectations (NOTES §3): should_succeed_complete for an identical re-request
+# (same signing root as a record imported with that root or signed earlier in
+# the case), should_succeed (the minimal strategy) otherwise.  Where
+# contains_slashable_data is set and the import is refused, the rest of the case
+# is skipped.  wrong_genesis_validators_root's import must fail.
+# Prints one line per case and closes with "N passed, N failed".
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+CC_BIN=${CC_BIN:-$top/build/containment-chamber}
+CC_VECTORS=${CC_VECTORS:-$(cd "$top/.." && pwd)/shared/vectors}
+suite="$CC_VECTORS/eip3076/slashing-protection-interchange-tests/tests/generated"
+if [ ! -x "$CC_BIN" ]; then echo "no binary at $CC_BIN"; echo "0 passed, 1 failed"; exit 1; fi
+if [ ! -d "$suite" ]; then echo "no suite at $suite"; echo "0 passed, 1 failed"; exit 1; fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+exec python3 - "$CC_BIN" "$suite" "$work" <<'PY'
+import glob, json, os, subprocess, sys
+
+binary, suite, work = sys.argv[1:4]
+passed = failed = 0
+
+def run(args):
+    p = subprocess.run([binary, "slashing"] + args, capture_output=True, text=True)
+    return p.returncode, (p.stderr.strip().splitlines() or [""])[-1]
+
+def norm(h):
+    return h.lower()
+
+for path in sorted(glob.glob(os.path.join(suite, "*.json"))):
+    case = json.load(open(path))
+    name = case["name"]
+    db = os.path.join(work, name + ".sqlite")
+    common = ["--backend", "sqlite", "--path", db, "--genesis-validators-root", case["genesis_validators_root"]]
+    problems, skipped = [], False
+    signed_blocks, signed_atts = set(), set()   # (pubkey, slot|target, root) known with a root
+    for i, step in enumerate(case["steps"]):
+        f = os.path.join(work, "%s.%d.json" % (name, i))
+        json.dump(step["interchange"], open(f, "w"))
+        rc, msg = run(["import", "--file", f] + common)
+        if not step["should_succeed"]:
+            if rc == 0:
+                problems.append("step %d: import succeeded, should fail" % i)
+            break
+        if rc != 0:
+            if step["contains_slashable_data"]:
+                skipped = True
+                break
+            problems.append("step %d: import failed (rc %d): %s" % (i, rc, msg))
+            break
+        for v in step["interchange"]["data"]:
+            pk = norm(v["pubkey"])
+            for b in v["signed_blocks"]:
+                if "signing_root" in b:
+                    signed_blocks.add((pk, int(b["slot"]), norm(b["signing_root"])))
+            for a in v["signed_attestations"]:
+                if "signing_root" in a:
+                    signed_atts.add((pk, int(a["target_epoch"]), norm(a["signing_root"])))
+        for j, b in enumerate(step["blocks"]):
+            key = (norm(b["pubkey"]), int(b["slot"]), norm(b["signing_root"]))
+            want = b["should_succeed_complete"] if key in signed_blocks else b["should_succeed"]
+            rc, msg = run(["check-block", "--pubkey", b["pubkey"], "--slot", b["slot"],
+                           "--signing-root", b["signing_root"]] + common)
+            if rc not in (0, 3):
+                problems.append("step %d block %d: error rc %d: %s" % (i, j, rc, msg))
+            elif (rc == 0) != want:
+                problems.append("step %d block %d (slot %s): %s, expected %s%s" % (
+                    i, j, b["slot"], "allowed" if rc == 0 else "refused",
+                    "allowed" if want else "refused", "" if rc == 0 else " (" + msg + ")"))
+            if rc == 0:
+                signed_blocks.add(key)
+        for j, a in enumerate(step["attestations"]):
+            key = (norm(a["pubkey"]), int(a["target_epoch"]), norm(a["signing_root"]))
+            want = a["should_succeed_complete"] if key in signed_atts else a["should_succeed"]
+            rc, msg = run(["check-attestation", "--pubkey", a["pubkey"], "--source-epoch", a["source_epoch"],
+                           "--target-epoch", a["target_epoch"], "--signing-root", a["signing_root"]] + common)
+            if rc not in (0, 3):
+                problems.append("step %d attestation %d: error rc %d: %s" % (i, j, rc, msg))
+            elif (rc == 0) != want:
+                problems.append("step %d attestation %d (%s,%s): %s, expected %s%s" % (
+                    i, j, a["source_epoch"], a["target_epoch"], "allowed" if rc == 0 else "refused",
+                    "allowed" if want else "refused", "" if rc == 0 else " (" + msg + ")"))
+            if rc == 0:
+                signed_atts.add(key)
+    if problems:
+        failed += 1
+        print("FAIL %s" % name)
+        for p in problems:
+            print("  " + p)
+    else:
+        passed += 1
+        print("ok   %s%s" % (name, " (slashable import refused; rest skipped)" if skipped else ""))
+    sys.stdout.flush()
+
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
+PY

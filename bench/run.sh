@@ -43,8 +43,10 @@ command -v curl >/dev/null || { echo "bench: curl is needed" >&2; exit 2; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/cc-bench.XXXXXX")
 SERVER_PID=""
+LOADGEN_PID=""
 cleanup() {
     local rc=$?
+    if [[ -n $LOADGEN_PID ]]; then kill -TERM "$LOADGEN_PID" 2>/dev/null || true; wait "$LOADGEN_PID" 2>/dev/null || true; fi
     if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill -TERM "$SERVER_PID" 2>/dev/null || true
         for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
@@ -128,6 +130,19 @@ proc_cpu() { # utime+stime of a pid, in ticks
 sys_busy() { # "busy total" jiffies of all CPUs
     awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat
 }
+proc_snapshot() { # "pid ticks comm" for every process (kernel threads included)
+    local f
+    for f in /proc/[0-9]*/stat; do
+        awk '{ c = $0; sub(/^[^(]*\(/, "", c); sub(/\).*$/, "", c); r = $0; sub(/^.*\) /, "", r);
+               split(r, a, " "); gsub(/ /, "_", c); print $1, a[12] + a[13], c }' "$f" 2>/dev/null || true
+    done
+}
+top_others() { # top_others BEFORE AFTER WALL_S "pids to skip" → the 5 busiest other processes over the run
+    awk -v hz="$clk" -v w="$3" -v n="$ncpu" -v skip=" $4 " '
+        NR == FNR { t[$1] = $2; next }
+        index(skip, " " $1 " ") == 0 { d = $2 - (($1 in t) ? t[$1] : 0); if (d > 0) printf "%.1f %s(%s)\n", 100 * d / hz / w / n, $3, $1 }
+    ' "$1" "$2" | sort -rn | head -5 | awk '{ printf "%s%s %s%%", (NR > 1 ? ", " : ""), $2, $1 }'
+}
 result_field() { # result_field "RESULT ..." key
     tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k { print $2 }'
 }
@@ -175,11 +190,18 @@ start_epoch=370000
 for c in $CONNS; do
     echo
     echo "-- ATTESTATION over HTTP keep-alive: $c connections, $KEYS keys, ${WARMUP} s warm-up + ${DURATION} s"
+    proc_snapshot >"$TMP/procs0"
     s0=$(proc_cpu "$SERVER_PID"); read -r b0 t0 < <(sys_busy)
-    out=$("$LOADGEN" --port "$PORT" --keys "$TMP/pubkeys.txt" --connections "$c" --duration "$DURATION" \
+    "$LOADGEN" --port "$PORT" --keys "$TMP/pubkeys.txt" --connections "$c" --duration "$DURATION" \
         --warmup "$WARMUP" --gvr "$GVR" --fork-version "$CUR_VERSION" --prev-version "$PREV_VERSION" \
-        --fork-epoch "$FORK_EPOCH" --start-epoch "$start_epoch")
+        --fork-epoch "$FORK_EPOCH" --start-epoch "$start_epoch" >"$TMP/loadgen.out" &
+    LOADGEN_PID=$!
+    wait "$LOADGEN_PID" || { echo "bench: loadgen failed (exit $?)" >&2; cat "$TMP/loadgen.out" >&2; exit 1; }
+    LOADGEN_LAST=$LOADGEN_PID
+    LOADGEN_PID=""
     s1=$(proc_cpu "$SERVER_PID"); read -r b1 t1 < <(sys_busy)
+    proc_snapshot >"$TMP/procs1"
+    out=$(cat "$TMP/loadgen.out")
     echo "$out" | sed 's/^/  /'
     res=$(grep '^RESULT' <<<"$out")
     RPS[$c]=$(result_field "$res" rps)
@@ -196,6 +218,7 @@ for c in $CONNS; do
     SYSBUSY[$c]=$(awk -v a="$b0" -v b="$b1" -v x="$t0" -v y="$t1" 'BEGIN { printf "%.1f", (y > x) ? 100 * (b - a) / (y - x) : 0 }')
     OTHER[$c]=$(awk -v a="${SYSBUSY[$c]}" -v s="${SRVCPU[$c]}" -v l="${LGCPU[$c]}" 'BEGIN { o = a - s - l; printf "%.1f", o < 0 ? 0 : o }')
     echo "  signer CPU over the run: ${SRVCPU[$c]}% of $ncpu cores; loadgen ${LGCPU[$c]}%; all CPUs busy: ${SYSBUSY[$c]}% (other work ≈ ${OTHER[$c]}%)"
+    echo "  busiest other processes over the run (% of all cores): $(top_others "$TMP/procs0" "$TMP/procs1" "$wall" "$SERVER_PID $LOADGEN_LAST")"
     if [[ ${NON200[$c]:-0} != 0 || ${TERR[$c]:-0} != 0 ]]; then
         echo "  NOTE: ${NON200[$c]} non-200 answers and ${TERR[$c]} transport errors in the window (see above)"
     fi

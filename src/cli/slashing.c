@@ -20,6 +20,7 @@
 
 #include "cli/cli.h"
 #include "config/config.h"
+#include "signing/network.h"
 #include "slashing/slashing.h"
 #include "util/hex.h"
 
@@ -355,10 +356,8 @@ int cc_cmd_slashing(int argc, char **argv)
     cc_config cfg;
     int have_cfg = 0;
     if (a.config) {
-        if (cc_config_load(&cfg, a.config, environ, 0, NULL, &err) != CC_OK) {
-            cc_error_prefix(&err, "%s", a.config);
-            return fail(&err);
-        }
+        if (cc_config_load(&cfg, a.config, environ, 0, NULL, &err) != CC_OK)
+            return fail(&err); /* the loader names the file and the key */
         have_cfg = 1;
     }
 
@@ -391,15 +390,19 @@ int cc_cmd_slashing(int argc, char **argv)
             goto out;
         }
         have_gvr = 1;
-    } else if (ic) {
-        memcpy(gvr, ic->genesis_validators_root, 32);
-        have_gvr = 1;
-    } else if (have_cfg && cfg.genesis_validators_root[0]) {
-        if (cc_hex_decode_exact(cfg.genesis_validators_root, gvr, 32, &err) != CC_OK) {
-            cc_error_prefix(&err, "genesis_validators_root");
+    } else if (have_cfg) {
+        /* The configured network (named, or a devnet config.yaml + genesis_validators_root) binds the database. */
+        cc_network net;
+        if (cc_network_load(cfg.network, cfg.genesis_validators_root[0] ? cfg.genesis_validators_root : NULL, &net,
+                            &err) != CC_OK) {
+            cc_error_prefix(&err, "network");
             rc = fail(&err);
             goto out;
         }
+        memcpy(gvr, net.genesis_validators_root, 32);
+        have_gvr = 1;
+    } else if (ic) {
+        memcpy(gvr, ic->genesis_validators_root, 32);
         have_gvr = 1;
     }
     if (!have_gvr) {

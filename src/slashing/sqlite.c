@@ -466,13 +466,9 @@ static cc_status check_attestation_tx(sq_db *db, const uint8_t pk[48], uint64_t 
 
 /* ---- the writer ----------------------------------------------------------- */
 
-#include <time.h>
-static double prof_now(void){struct timespec ts;clock_gettime(CLOCK_MONOTONIC,&ts);return ts.tv_sec+ts.tv_nsec/1e9;}
-double prof_checks, prof_commit;
 static void run_batch(sq_db *db, sq_req *batch)
 {
     cc_error terr;
-    double t0 = prof_now();
     cc_status st = exec(db, "BEGIN IMMEDIATE", &terr);
     if (st == CC_OK) {
         for (sq_req *r = batch; r; r = r->next) {
@@ -488,10 +484,8 @@ static void run_batch(sq_db *db, sq_req *batch)
             }
         }
     }
-    double t1 = prof_now();
     if (st == CC_OK)
         st = exec(db, "COMMIT", &terr);
-    prof_checks += t1 - t0; prof_commit += prof_now() - t1;
     if (st != CC_OK) {
         rollback(db);
         id_cache_clear(db);
@@ -930,7 +924,6 @@ static void sq_close(cc_slashing *base)
     pthread_cond_signal(&db->q_cv);
     pthread_mutex_unlock(&db->q_lock);
     pthread_join(db->writer, NULL);
-    fprintf(stderr, "PROFILE checks %.3f s commit %.3f s\n", prof_checks, prof_commit);
     sq_free(db);
 }
 
@@ -1032,8 +1025,7 @@ cc_status cc_slashing_sqlite_open(const char *path, const uint8_t gvr[32], cc_sl
     sqlite3_extended_result_codes(db->conn, 0);
     if ((st = exec(db, "PRAGMA journal_mode=WAL", err)) != CC_OK ||
         (st = exec(db, "PRAGMA synchronous=FULL", err)) != CC_OK ||
-        (st = exec(db, "PRAGMA foreign_keys=ON", err)) != CC_OK ||
-        (st = exec(db, "PRAGMA wal_autocheckpoint=8192", err)) != CC_OK)
+        (st = exec(db, "PRAGMA foreign_keys=ON", err)) != CC_OK)
         goto fail;
     if ((st = bind_gvr(db, gvr, err)) != CC_OK)
         goto fail;

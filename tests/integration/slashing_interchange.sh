@@ -9,6 +9,8 @@
 # the case), should_succeed (the minimal strategy) otherwise.  Where
 # contains_slashable_data is set and the import is refused, the rest of the case
 # is skipped.  wrong_genesis_validators_root's import must fail.
+# Two more cases drive the command line itself: a malformed import imports
+# nothing, and export -> import -> export gives the same file.
 # Prints one line per case and closes with "N passed, N failed".
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -97,6 +99,70 @@ for path in sorted(glob.glob(os.path.join(suite, "*.json"))):
         passed += 1
         print("ok   %s%s" % (name, " (slashable import refused; rest skipped)" if skipped else ""))
     sys.stdout.flush()
+
+# The command line itself: a malformed file imports nothing; export -> import round trip.
+def cli_case(name, fn):
+    global passed, failed
+    problems = fn()
+    if problems:
+        failed += 1
+        print("FAIL %s" % name)
+        for p in problems:
+            print("  " + p)
+    else:
+        passed += 1
+        print("ok   %s" % name)
+
+GVR = "0x" + "11" * 32
+PK = "0x" + "a1" * 48
+ROOT = "0x" + "22" * 32
+
+def malformed_import():
+    db = os.path.join(work, "cli_malformed.sqlite")
+    common = ["--backend", "sqlite", "--path", db, "--genesis-validators-root", GVR]
+    f = os.path.join(work, "cli_malformed.json")
+    json.dump({"metadata": {"interchange_format_version": "5", "genesis_validators_root": GVR},
+               "data": [{"pubkey": PK, "signed_blocks": [{"slot": "100"}], "signed_attestations": []},
+                        {"pubkey": PK, "signed_blocks": [], "signed_attestations": [{"source_epoch": "1", "target_epoch": "x"}]}]},
+              open(f, "w"))
+    out = []
+    rc, msg = run(["import", "--file", f] + common)
+    if rc == 0 or "data[1].signed_attestations[0].target_epoch" not in msg:
+        out.append("import of a malformed file: rc %d, message %r" % (rc, msg))
+    rc, msg = run(["check-block", "--pubkey", PK, "--slot", "50", "--signing-root", ROOT] + common)
+    if rc != 0:
+        out.append("block 50 refused after a failed import (something was imported): %s" % msg)
+    return out
+
+def export_round_trip():
+    db1, db2 = os.path.join(work, "cli_rt1.sqlite"), os.path.join(work, "cli_rt2.sqlite")
+    c1 = ["--path", db1, "--genesis-validators-root", GVR]
+    c2 = ["--path", db2, "--genesis-validators-root", GVR]
+    out = []
+    for args in (["check-block", "--pubkey", PK, "--slot", "7", "--signing-root", ROOT],
+                 ["check-attestation", "--pubkey", PK, "--source-epoch", "3", "--target-epoch", "4", "--signing-root", ROOT]):
+        rc, msg = run(args + c1)
+        if rc != 0:
+            out.append("%s: rc %d %s" % (args[0], rc, msg))
+    f1, f2 = os.path.join(work, "cli_rt1.json"), os.path.join(work, "cli_rt2.json")
+    p = subprocess.run([binary, "slashing", "export", "--file", "-"] + c1, capture_output=True, text=True)
+    open(f1, "w").write(p.stdout)
+    rc, msg = run(["import", "--file", f1] + c2)
+    if rc != 0:
+        out.append("import of the export: rc %d %s" % (rc, msg))
+    rc, msg = run(["export", "--file", f2] + c2)
+    if rc != 0 or json.load(open(f1)) != json.load(open(f2)):
+        out.append("second export differs from the first")
+    rc, msg = run(["check-block", "--pubkey", PK, "--slot", "7", "--signing-root", "0x" + "33" * 32] + c2)
+    if rc != 3:
+        out.append("double block after round trip: rc %d, expected 3" % rc)
+    rc, msg = run(["import", "--file", f1, "--path", db2, "--genesis-validators-root", "0x" + "44" * 32])
+    if rc == 0:
+        out.append("import into a database bound to another root succeeded")
+    return out
+
+cli_case("cli_malformed_import_imports_nothing", malformed_import)
+cli_case("cli_export_import_round_trip", export_round_trip)
 
 print("%d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)

@@ -26,10 +26,11 @@ static const char BODY[] =
     "\"root\":\"0x3d76803f6a6732c935cd819be98574e43a09a5bf8ce3195ded306ea11562ca31\"},\"target\":{\"epoch\":"
     "\"364062\",\"root\":\"0xb2eedb01adbd02c828d5eec09b4c70cbba12ffffba525ebf48aca33028e8ad89\"}}}";
 
+/* CPU time of this thread: the figure stays meaningful on a machine shared with other work. */
 static double now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -77,7 +78,7 @@ int main(int argc, char **argv)
         cc_bls_sign(&sk, req.signing_root, 32, sig);
     double sign_us = (now() - t0) * 1e6 / (double)sigs;
 
-    printf("bench_request: ATTESTATION parse+roots %.2f us/op (%ld ops, %zu-byte body); "
+    printf("bench_request: ATTESTATION parse+roots %.2f us/op (CPU time) (%ld ops, %zu-byte body); "
            "BLS sign %.1f us/op; ratio %.1f%%\n",
            parse_us, iters, len, sign_us, 100.0 * parse_us / sign_us);
     return 0;

@@ -190,17 +190,20 @@ start_epoch=370000
 for c in $CONNS; do
     echo
     echo "-- ATTESTATION over HTTP keep-alive: $c connections, $KEYS keys, ${WARMUP} s warm-up + ${DURATION} s"
-    proc_snapshot >"$TMP/procs0"
-    s0=$(proc_cpu "$SERVER_PID"); read -r b0 t0 < <(sys_busy)
     "$LOADGEN" --port "$PORT" --keys "$TMP/pubkeys.txt" --connections "$c" --duration "$DURATION" \
         --warmup "$WARMUP" --gvr "$GVR" --fork-version "$CUR_VERSION" --prev-version "$PREV_VERSION" \
         --fork-epoch "$FORK_EPOCH" --start-epoch "$start_epoch" >"$TMP/loadgen.out" &
     LOADGEN_PID=$!
+    # sample the signer's CPU, the whole machine's and every process's over the measured window only
+    sleep "$WARMUP"
+    w0=$(date +%s.%N); s0=$(proc_cpu "$SERVER_PID"); read -r b0 t0 < <(sys_busy)
+    proc_snapshot >"$TMP/procs0"
+    sleep "$DURATION"
+    w1=$(date +%s.%N); s1=$(proc_cpu "$SERVER_PID"); read -r b1 t1 < <(sys_busy)
+    proc_snapshot >"$TMP/procs1"
     wait "$LOADGEN_PID" || { echo "bench: loadgen failed (exit $?)" >&2; cat "$TMP/loadgen.out" >&2; exit 1; }
     LOADGEN_LAST=$LOADGEN_PID
     LOADGEN_PID=""
-    s1=$(proc_cpu "$SERVER_PID"); read -r b1 t1 < <(sys_busy)
-    proc_snapshot >"$TMP/procs1"
     out=$(cat "$TMP/loadgen.out")
     echo "$out" | sed 's/^/  /'
     res=$(grep '^RESULT' <<<"$out")
@@ -212,13 +215,13 @@ for c in $CONNS; do
     NON200[$c]=$(result_field "$res" non200)
     TERR[$c]=$(result_field "$res" transport_err)
     LGCPU[$c]=$(result_field "$res" loadgen_cpu_pct)
-    # the signer's CPU over the whole loadgen run (warm-up + window + drain), as % of all cores
-    wall=$(awk -v w="$WARMUP" -v d="$DURATION" 'BEGIN { print w + d }')
+    # the signer's CPU over the measured window, as % of all cores
+    wall=$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')
     SRVCPU[$c]=$(awk -v a="$s0" -v b="$s1" -v hz="$clk" -v w="$wall" -v n="$ncpu" 'BEGIN { printf "%.1f", 100 * (b - a) / hz / w / n }')
     SYSBUSY[$c]=$(awk -v a="$b0" -v b="$b1" -v x="$t0" -v y="$t1" 'BEGIN { printf "%.1f", (y > x) ? 100 * (b - a) / (y - x) : 0 }')
     OTHER[$c]=$(awk -v a="${SYSBUSY[$c]}" -v s="${SRVCPU[$c]}" -v l="${LGCPU[$c]}" 'BEGIN { o = a - s - l; printf "%.1f", o < 0 ? 0 : o }')
-    echo "  signer CPU over the run: ${SRVCPU[$c]}% of $ncpu cores; loadgen ${LGCPU[$c]}%; all CPUs busy: ${SYSBUSY[$c]}% (other work ≈ ${OTHER[$c]}%)"
-    echo "  busiest other processes over the run (% of all cores): $(top_others "$TMP/procs0" "$TMP/procs1" "$wall" "$SERVER_PID $LOADGEN_LAST")"
+    echo "  CPU over the window (% of $ncpu cores): signer ${SRVCPU[$c]}%, loadgen ${LGCPU[$c]}%, all CPUs busy ${SYSBUSY[$c]}% (other work ≈ ${OTHER[$c]}%)"
+    echo "  busiest other processes over the window (% of all cores): $(top_others "$TMP/procs0" "$TMP/procs1" "$wall" "$SERVER_PID $LOADGEN_LAST")"
     if [[ ${NON200[$c]:-0} != 0 || ${TERR[$c]:-0} != 0 ]]; then
         echo "  NOTE: ${NON200[$c]} non-200 answers and ${TERR[$c]} transport errors in the window (see above)"
     fi
@@ -250,13 +253,18 @@ echo
 echo "== summary ($ncpu CPU(s), $cpu_model; $KEYS keys; SQLite anti-slashing; keep-alive; ATTESTATION)"
 echo "raw blst sign rate ($ncpu threads): before $blst_before/s, after $blst_after/s, mean $blst/s"
 [[ -n $records ]] && echo "attestation records in the SQLite database after the runs: $records"
-printf '%-12s %10s %8s %9s %9s %9s %8s %8s %10s %10s %8s\n' connections "rps" ratio p50_ms p99_ms max_ms non200 t_err loadgen% signer% other%
+printf '%-12s %9s %7s %9s %8s %8s %8s %7s %6s %9s %8s %7s\n' connections rps ratio cpu_ratio p50_ms p99_ms max_ms non200 t_err loadgen% signer% other%
 for c in $CONNS; do
     ratio=$(awk -v r="${RPS[$c]}" -v b="$blst" 'BEGIN { printf "%.3f", (b > 0) ? r / b : 0 }')
-    printf '%-12s %10s %8s %9s %9s %9s %8s %8s %10s %10s %8s\n' "$c" "${RPS[$c]}" "$ratio" "${P50[$c]}" "${P99[$c]}" \
+    # requests per signer CPU-second ÷ blst signatures per CPU-second: the signer's own overhead, whatever
+    # else was running (1.0 = every CPU-second of the signer went into signing at bench_blst's speed)
+    cratio=$(awk -v r="${RPS[$c]}" -v b="$blst" -v s="${SRVCPU[$c]}" 'BEGIN { printf "%.3f", (b > 0 && s > 0) ? r / (b * s / 100) : 0 }')
+    printf '%-12s %9s %7s %9s %8s %8s %8s %7s %6s %9s %8s %7s\n' "$c" "${RPS[$c]}" "$ratio" "$cratio" "${P50[$c]}" "${P99[$c]}" \
         "${MAX[$c]}" "${NON200[$c]}" "${TERR[$c]}" "${LGCPU[$c]}" "${SRVCPU[$c]}" "${OTHER[$c]}"
-    echo "RESULT conns=$c rps=${RPS[$c]} blst_sign_per_s=$blst ratio=$ratio p50_ms=${P50[$c]} p99_ms=${P99[$c]} non200=${NON200[$c]} transport_err=${TERR[$c]} loadgen_cpu_pct=${LGCPU[$c]} signer_cpu_pct=${SRVCPU[$c]}"
+    echo "RESULT conns=$c rps=${RPS[$c]} blst_sign_per_s=$blst ratio=$ratio cpu_ratio=$cratio p50_ms=${P50[$c]} p99_ms=${P99[$c]} non200=${NON200[$c]} transport_err=${TERR[$c]} loadgen_cpu_pct=${LGCPU[$c]} signer_cpu_pct=${SRVCPU[$c]} other_cpu_pct=${OTHER[$c]}"
 done
-echo "(ratio = signer rps ÷ mean raw blst rate on the same cores in the same run; loadgen% and signer% are"
-echo " shares of all $ncpu cores — the load generator runs on the same cores as the signer; other% is the"
-echo " remaining busy CPU: kernel work not charged to either process, plus any other job on the machine)"
+echo "(ratio = signer rps ÷ mean raw blst rate on the same cores in the same run — the figure the goal names;"
+echo " cpu_ratio = signer rps per CPU-second the signer used ÷ raw blst signatures per CPU-second;"
+echo " loadgen%, signer%, other% are shares of all $ncpu cores over the measured window — the load generator runs"
+echo " on the same cores as the signer; other% is the remaining busy CPU: kernel threads (fsync, softirq) and"
+echo " any other job on the machine)"

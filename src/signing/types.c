@@ -30,6 +30,8 @@
 
 /* Largest bitlist we accept: MAX_VALIDATORS_PER_COMMITTEE (2048) × MAX_COMMITTEES_PER_SLOT (64) bits. */
 #define MAX_BITLIST_BITS (2048u * 64u)
+/* Largest bitvector: mainnet SYNC_COMMITTEE_SIZE (512 bits); room to report a too-long one by its length. */
+#define MAX_BITVECTOR_BYTES 256
 
 /* ---- leaf fields ------------------------------------------------------------------- */
 
@@ -71,7 +73,7 @@ static cc_status bitlist_field(const json_t *obj, const char *key, const cc_path
 static cc_status bitvector_field(const json_t *obj, const char *key, const cc_path *path, uint64_t nbits,
                                  uint8_t root[32], cc_error *err)
 {
-    uint8_t buf[MAX_BITLIST_BITS / 8 / 64 + 64]; /* at most 512 bits in any preset */
+    uint8_t buf[MAX_BITVECTOR_BYTES];
     size_t len;
     if ((nbits + 7) / 8 > sizeof buf)
         return cc_path_fail(err, path, key, "bitvector of %llu bits is not supported", (unsigned long long)nbits);

@@ -409,6 +409,49 @@ TEST(fork_version_selection)
     CHECK(memcmp(a.signing_root, c.signing_root, 32) != 0);
 }
 
+/* Random mutations of valid bodies: every outcome is a clean status, never a crash (run under ASan). */
+TEST(mutation_fuzz)
+{
+    static const char alphabet[] = "{}[]\":,0123456789abcdefx-. \\nulltrue";
+    const char *seeds[] = {ATT_BODY, NULL};
+    char agg[40000];
+    snprintf(agg, sizeof agg, "%s", aggregate_body("ELECTRA", "0x0f01", "0x01"));
+    seeds[1] = agg;
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    int ok = 0, refused = 0;
+    for (int s = 0; s < 2; s++) {
+        size_t base = strlen(seeds[s]);
+        char *buf = malloc(base + 64);
+        for (int iter = 0; iter < 4000; iter++) {
+            memcpy(buf, seeds[s], base + 1);
+            size_t len = base;
+            int edits = 1 + (int)(x % 4);
+            for (int k = 0; k < edits; k++) {
+                x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                size_t at = (size_t)(x >> 16) % len;
+                char c = alphabet[(x >> 8) % (sizeof alphabet - 1)];
+                switch (x % 3) {
+                case 0: buf[at] = c; break;                                  /* replace */
+                case 1: memmove(buf + at, buf + at + 1, len - at); len--; break; /* delete */
+                default:                                                     /* insert */
+                    memmove(buf + at + 1, buf + at, len - at + 1); buf[at] = c; len++; break;
+                }
+            }
+            cc_sign_request r;
+            cc_error e = {0};
+            cc_status st = cc_sign_request_parse(buf, len, &net, &r, &e);
+            CHECK_MSG(st == CC_OK || st == CC_EINVAL || st == CC_EFORBIDDEN, "status %d: %s", st, e.msg);
+            CHECK(st == CC_OK || e.msg[0] != '\0');
+            if (st == CC_OK)
+                ok++;
+            else
+                refused++;
+        }
+        free(buf);
+    }
+    printf("  mutation_fuzz: %d accepted, %d refused cleanly\n", ok, refused);
+}
+
 int main(void)
 {
     support_network(&net, "minimal", "0x00000001", GVR);
@@ -425,5 +468,6 @@ int main(void)
     RUN(hostile_inputs);
     RUN(voluntary_exit_eip7044);
     RUN(fork_version_selection);
+    RUN(mutation_fuzz);
     TEST_MAIN_END();
 }

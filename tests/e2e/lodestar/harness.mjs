@@ -198,16 +198,19 @@ const commands = {
             if (r.status === 412) ok("double_vote_refused", `412 ${r.text.slice(0, 160)}`);
             else fail("double_vote_refused", `expected 412, got ${r.status} ${r.text.slice(0, 200)}`, [`body: ${JSON.stringify(body)}`]);
         }
-        // 3. surround vote around the recorded one (source-1 -> target+1)
+        // 3. surround vote around the validator's latest attestation (source-1 -> target+1:
+        //    target+1 was never signed, so only the surround rule can refuse it)
         {
-            const body = structuredClone(att.body);
+            const mineAll = atts.filter((r) => pubkeyOf(r) === pubkeyOf(att));
+            const last = mineAll.reduce((m, r) => BigInt(r.body.attestation.target.epoch) > BigInt(m.body.attestation.target.epoch) ? r : m);
+            const body = structuredClone(last.body);
             const a = body.attestation;
             if (BigInt(a.source.epoch) >= 1n) {
                 a.source.epoch = String(BigInt(a.source.epoch) - 1n);
                 a.target.epoch = String(BigInt(a.target.epoch) + 1n);
                 a.slot = String(BigInt(a.target.epoch) * SPE);
                 body.signingRoot = attestationRoot(body);
-                const r = await sign(att, body);
+                const r = await sign(last, body);
                 if (r.status === 412) ok("surround_vote_refused", `412 ${r.text.slice(0, 160)}`);
                 else fail("surround_vote_refused", `expected 412, got ${r.status} ${r.text.slice(0, 200)}`, [`body: ${JSON.stringify(body)}`]);
             }

@@ -23,7 +23,7 @@
 # Ends with "FIGURES …" and "N passed, N failed".  Logs stay in build/e2e/logs.
 #
 # Environment: CC_BIN (signer binary), E2E_SECONDS_PER_SLOT (2), E2E_FINALIZED_EPOCH (3),
-# E2E_FINALITY_TIMEOUT (seconds for the first finality, 300), E2E_KEEP_DATA=1 keeps the
+# E2E_FINALITY_TIMEOUT (seconds for the first finality, 240), E2E_KEEP_DATA=1 keeps the
 # chain and signer data under build/e2e/data.
 set -uo pipefail
 shopt -s lastpipe
@@ -36,7 +36,7 @@ LOGS=$E2E/logs
 DATA=$E2E/data
 SPS=${E2E_SECONDS_PER_SLOT:-2}
 WANT_FINAL=${E2E_FINALIZED_EPOCH:-3}
-FINALITY_TIMEOUT=${E2E_FINALITY_TIMEOUT:-300}
+FINALITY_TIMEOUT=${E2E_FINALITY_TIMEOUT:-240}
 H="node $here/harness.mjs"
 T0=$SECONDS
 
@@ -193,9 +193,9 @@ wait_final() {  # wait_final EPOCH TIMEOUT: until finalized >= EPOCH; every proc
     done
     echo "$f"; return 1
 }
-errors_in() {  # errors_in FILE FROM_LINE [TO_LINE]: Lodestar error/warn lines about signing
+errors_in() {  # errors_in FILE FROM_LINE [TO_LINE]: Lodestar's error lines, and warnings about signing
     sed -n "${2},${3:-\$}p" "$1" | sed 's/\x1b\[[0-9;]*m//g' |
-        grep -E '(error|warn):' | grep -iE 'sign|external|remote|412|slashing' || true
+        grep -E 'error:|warn:.*([Ss]ign|[Ee]xternal|[Rr]emote|412|[Ss]lashing)' || true
 }
 
 # ---- 6. finality ------------------------------------------------------------------------------
@@ -232,7 +232,7 @@ if [ $rc -eq 0 ]; then
         vc_lines_settled=$(wc -l < "$LOGS/validator.log")
         want=$((fin_before + 1))
         t=$SECONDS
-        f1=$(wait_final "$want" 150); rc2=$?
+        f1=$(wait_final "$want" 120); rc2=$?
         if [ $rc2 -eq 0 ]; then ok finality_after_restart "epoch $f1 finalized (was $fin_before before the drill) $((SECONDS - t))s after the restart"
         else bad finality_after_restart "finalized epoch $f1, wanted >= $want"; fi
         sleep "$SPS"

@@ -4,6 +4,7 @@
 #   make test     install what is missing, build, run the whole suite
 #   make build    just the binaries (build/containment-chamber)
 #   make asan     the whole C test suite under AddressSanitizer + UBSan
+#   make fuzz     every libFuzzer target (fuzz/) for FUZZ_RUNS executions; fuzz-smoke: briefly
 #   make bench    benchmarks (bench/), figures as ratios to raw blst
 #
 # Sources are found by folder: every src/<concern>/*.c is part of the library
@@ -15,12 +16,12 @@ BLST_DIR := build/deps/blst
 OPT      ?= -O2
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
             -fno-strict-aliasing -pthread -Isrc -I$(BLST_DIR)/include $(EXTRA_CFLAGS)
-LDLIBS   += $(BLST_DIR)/lib/libblst.a -lssl -lcrypto -ljansson -lmicrohttpd -lyaml -lsqlite3 \
-            -lunistring -lpthread -lm
+LDLIBS   += $(BLST_DIR)/lib/libblst.a -lssl -lcrypto -ljansson -lmicrohttpd -lgnutls -lyaml -lsqlite3 \
+            -lunistring -lcurl -lpthread -lm
 
 # LIB_DIRS / TEST_DIRS narrow a build to some folders (e.g. while one concern is
 # being written: make BUILD=build/x LIB_DIRS="src/util src/signing" TEST_DIRS=tests/signing tests-bin).
-LIB_DIRS ?= $(filter-out src/cli,$(wildcard src/*))
+LIB_DIRS ?= $(filter-out src/cli src/kmslocal,$(wildcard src/*))
 TEST_DIRS ?= $(wildcard tests/*)
 LIB_SRC  := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
@@ -30,11 +31,15 @@ TEST_SRC := $(sort $(foreach d,$(TEST_DIRS),$(wildcard $(d)/test_*.c)))
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+# kms-local (src/kmslocal): a test stand-in for AWS KMS, its own binary, never in libcc.a.
+KMSL_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard src/kmslocal/*.c)))
+KMSL_LIB_OBJ := $(filter-out %/main.o,$(KMSL_OBJ))
+KMSL_TEST_SRC := tests/kmslocal/attdoc.c
 
-.PHONY: all build deps test-deps run test test-unit asan bench clean
+.PHONY: all build deps test-deps run test test-unit asan bench clean fuzz fuzz-bin fuzz-smoke
 all: build
 
-build: deps $(BUILD)/containment-chamber
+build: deps $(BUILD)/containment-chamber $(BUILD)/kms-local
 
 deps:
 	@scripts/install-deps.sh
@@ -64,7 +69,20 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libcc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libcc.a $(LDLIBS)
 
-tests-bin: $(TEST_BIN)
+$(BUILD)/kms-local: $(KMSL_OBJ) $(BUILD)/libcc.a
+	$(CC) $(CFLAGS) -o $@ $(KMSL_OBJ) $(BUILD)/libcc.a $(LDLIBS) -lcbor
+
+# kms-local's unit tests link its objects (less main) and the attestation-document builder.
+$(BUILD)/tests/kmslocal/%: tests/kmslocal/%.c tests/kmslocal/attdoc.h $(KMSL_TEST_SRC) tests/test.h $(KMSL_LIB_OBJ) $(BUILD)/libcc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(KMSL_TEST_SRC) $(KMSL_LIB_OBJ) $(BUILD)/libcc.a $(LDLIBS) -lcbor
+
+# Test helper programs live outside build/tests (the runner runs everything there as a test).
+$(BUILD)/tools-bin/kmslocal-attdoc: tests/kmslocal/attdoc_tool.c tests/kmslocal/attdoc.h $(KMSL_TEST_SRC) $(KMSL_LIB_OBJ) $(BUILD)/libcc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(KMSL_TEST_SRC) $(KMSL_LIB_OBJ) $(BUILD)/libcc.a $(LDLIBS) -lcbor
+
+tests-bin: $(TEST_BIN) $(BUILD)/tools-bin/kmslocal-attdoc
 
 run: build
 	@scripts/run-demo.sh
@@ -74,16 +92,45 @@ test: test-deps
 	@BUILD=$(BUILD) tests/run.sh
 
 # The C suite under AddressSanitizer and UndefinedBehaviorSanitizer, in its own tree.
+ASAN_BUILD ?= build/asan
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
+	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) OPT=-O1 \
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	    build/asan/containment-chamber tests-bin
-	@BUILD=build/asan ONLY_C=1 tests/run.sh
+	    $(ASAN_BUILD)/containment-chamber tests-bin
+	@BUILD=$(ASAN_BUILD) ONLY_C=1 tests/run.sh
+
+# libFuzzer targets (fuzz/fuzz_*.c): the library built with clang under ASan + UBSan in its own
+# tree (FUZZ_BUILD), one binary per target in $(FUZZ_BUILD)/fuzzers/.  fuzz/run.sh runs them
+# (docs/testing.md): `make fuzz` FUZZ_RUNS (default 10000000) executions per target, two at a time;
+# `make fuzz-smoke` FUZZ_SMOKE_SECONDS (default 10) each, as tests/integration/fuzz_smoke.sh does.
+FUZZ_BUILD ?= build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+FUZZ_BIN := $(patsubst fuzz/%.c,$(BUILD)/fuzzers/%,$(sort $(wildcard fuzz/fuzz_*.c)))
+
+fuzz-bin: test-deps
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang OPT=-O2 \
+	    EXTRA_CFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" fuzz-targets
+
+fuzz-targets: $(FUZZ_BIN)
+
+$(BUILD)/fuzzers/%: fuzz/%.c fuzz/fuzz.h $(BUILD)/libcc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libcc.a $(LDLIBS)
+
+fuzz: fuzz-bin
+	@FUZZ_BUILD=$(FUZZ_BUILD) fuzz/run.sh long
+
+fuzz-smoke: fuzz-bin
+	@FUZZ_BUILD=$(FUZZ_BUILD) fuzz/run.sh smoke
 
 bench: build $(BENCH_BIN)
 	@bench/run.sh
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/bench $(BUILD)/libcc.a $(BUILD)/containment-chamber $(BUILD)/asan
+	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/bench $(BUILD)/libcc.a $(BUILD)/containment-chamber $(BUILD)/asan \
+	       $(BUILD)/kms-local $(BUILD)/tools-bin
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+e2e: build
+	@tests/e2e/lodestar/run.sh

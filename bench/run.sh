@@ -18,6 +18,8 @@
 # Environment (all optional):
 #   BUILD=build  BENCH_KEYS=1000  BENCH_CONNS="64 128"  BENCH_DURATION=20  BENCH_WARMUP=3
 #   BENCH_BLST_DURATION=10  BENCH_PORT=<free port>  BENCH_KEEP=1 (keep the temp dir)
+#   BENCH_QUIET_WAIT=120 (seconds to wait for other work on the machine to settle)
+#   BENCH_BACKEND=sqlite (noop only to split the cost of anti-slashing out; never the recorded figure)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -94,7 +96,7 @@ key_sources:
   filesystem:
     paths: [$TMP/keys]
 anti_slashing:
-  backend: sqlite
+  backend: ${BENCH_BACKEND:-sqlite}
   path: $TMP/slashing.sqlite
 log:
   level: warn
@@ -117,7 +119,7 @@ node -e 'const a=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
          if(!Array.isArray(a)) throw new Error("publicKeys is not an array");
          console.log(a.join("\n"))' "$TMP/publicKeys.json" >"$TMP/pubkeys.txt"
 nloaded=$(grep -c '^0x' "$TMP/pubkeys.txt" || true)
-echo "signer: pid $SERVER_PID on 127.0.0.1:$PORT, $nloaded keys loaded, anti-slashing sqlite $TMP/slashing.sqlite"
+echo "signer: pid $SERVER_PID on 127.0.0.1:$PORT, $nloaded keys loaded, anti-slashing ${BENCH_BACKEND:-sqlite} ($TMP/slashing.sqlite)"
 if [[ $nloaded -ne $KEYS ]]; then
     echo "bench: WARNING — the signer serves $nloaded keys, not $KEYS" >&2
 fi
@@ -127,8 +129,8 @@ clk=$(getconf CLK_TCK)
 proc_cpu() { # utime+stime of a pid, in ticks
     awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
-sys_busy() { # "busy total" jiffies of all CPUs
-    awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat
+sys_busy() { # "busy total softirq steal" jiffies of all CPUs
+    awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t, $8, $9 }' /proc/stat
 }
 proc_snapshot() { # "pid ticks comm" for every process (kernel threads included)
     local f
@@ -149,20 +151,22 @@ result_field() { # result_field "RESULT ..." key
 
 run_blst() {
     local out b0 t0 b1 t1
-    read -r b0 t0 < <(sys_busy)
+    read -r b0 t0 _ _ < <(sys_busy)
     out=$("$BLST" --duration "$BLST_DURATION" --warmup 1)
-    read -r b1 t1 < <(sys_busy)
+    read -r b1 t1 _ _ < <(sys_busy)
     echo "$out" | sed 's/^/  /' >&2
     echo "  all CPUs busy during bench_blst: $(awk -v a="$b0" -v b="$b1" -v x="$t0" -v y="$t1" \
         'BEGIN { printf "%.1f", (y > x) ? 100 * (b - a) / (y - x) : 0 }')%" >&2
-    result_field "$(grep '^RESULT' <<<"$out")" blst_sign_per_s
+    local res
+    res=$(grep '^RESULT' <<<"$out")
+    echo "$(result_field "$res" blst_sign_per_s) $(result_field "$res" per_cpu_s)"
 }
 
 # Other work on the same cores (other builds, test suites) would be counted against the signer.
 # Wait (bounded) for the machine to be quiet, and report the background load of every phase.
 busy_pct_over() { # busy_pct_over SECONDS → % of all CPUs busy over that interval
     local a0 x0 a1 x1
-    read -r a0 x0 < <(sys_busy); sleep "$1"; read -r a1 x1 < <(sys_busy)
+    read -r a0 x0 _ _ < <(sys_busy); sleep "$1"; read -r a1 x1 _ _ < <(sys_busy)
     awk -v a="$a0" -v b="$a1" -v x="$x0" -v y="$x1" 'BEGIN { printf "%.1f", (y > x) ? 100 * (b - a) / (y - x) : 0 }'
 }
 QUIET_WAIT=${BENCH_QUIET_WAIT:-120}
@@ -182,7 +186,8 @@ echo "background load before measuring: ${bg}% of $ncpu CPUs (signer idle)"
 # ---- 3. raw blst (before) -------------------------------------------------------------------------
 echo
 echo "-- raw blst signing, $ncpu threads, ${BLST_DURATION} s (before the HTTP runs)"
-blst_before=$(run_blst)
+read -r blst_before blst_cpu_before < <(run_blst)
+[[ -n $blst_before ]] || { echo "bench: bench_blst failed" >&2; exit 1; }
 
 # ---- 4. HTTP runs ---------------------------------------------------------------------------------
 declare -A RPS P50 P99 MAX OK NON200 TERR LGCPU SRVCPU SYSBUSY OTHER
@@ -196,10 +201,10 @@ for c in $CONNS; do
     LOADGEN_PID=$!
     # sample the signer's CPU, the whole machine's and every process's over the measured window only
     sleep "$WARMUP"
-    w0=$(date +%s.%N); s0=$(proc_cpu "$SERVER_PID"); read -r b0 t0 < <(sys_busy)
+    w0=$(date +%s.%N); s0=$(proc_cpu "$SERVER_PID"); read -r b0 t0 q0 st0 < <(sys_busy)
     proc_snapshot >"$TMP/procs0"
     sleep "$DURATION"
-    w1=$(date +%s.%N); s1=$(proc_cpu "$SERVER_PID"); read -r b1 t1 < <(sys_busy)
+    w1=$(date +%s.%N); s1=$(proc_cpu "$SERVER_PID"); read -r b1 t1 q1 st1 < <(sys_busy)
     proc_snapshot >"$TMP/procs1"
     wait "$LOADGEN_PID" || { echo "bench: loadgen failed (exit $?)" >&2; cat "$TMP/loadgen.out" >&2; exit 1; }
     LOADGEN_LAST=$LOADGEN_PID
@@ -221,6 +226,8 @@ for c in $CONNS; do
     SYSBUSY[$c]=$(awk -v a="$b0" -v b="$b1" -v x="$t0" -v y="$t1" 'BEGIN { printf "%.1f", (y > x) ? 100 * (b - a) / (y - x) : 0 }')
     OTHER[$c]=$(awk -v a="${SYSBUSY[$c]}" -v s="${SRVCPU[$c]}" -v l="${LGCPU[$c]}" 'BEGIN { o = a - s - l; printf "%.1f", o < 0 ? 0 : o }')
     echo "  CPU over the window (% of $ncpu cores): signer ${SRVCPU[$c]}%, loadgen ${LGCPU[$c]}%, all CPUs busy ${SYSBUSY[$c]}% (other work ≈ ${OTHER[$c]}%)"
+    echo "  of the other work: softirq $(awk -v a="$q0" -v b="$q1" -v x="$t0" -v y="$t1" 'BEGIN { printf "%.1f", (y > x) ? 100 * (b - a) / (y - x) : 0 }')%," \
+        "steal $(awk -v a="$st0" -v b="$st1" -v x="$t0" -v y="$t1" 'BEGIN { printf "%.1f", (y > x) ? 100 * (b - a) / (y - x) : 0 }')% (not charged to any process)"
     echo "  busiest other processes over the window (% of all cores): $(top_others "$TMP/procs0" "$TMP/procs1" "$wall" "$SERVER_PID $LOADGEN_LAST")"
     if [[ ${NON200[$c]:-0} != 0 || ${TERR[$c]:-0} != 0 ]]; then
         echo "  NOTE: ${NON200[$c]} non-200 answers and ${TERR[$c]} transport errors in the window (see above)"
@@ -232,7 +239,8 @@ done
 # ---- 3b. raw blst (after) -------------------------------------------------------------------------
 echo
 echo "-- raw blst signing, $ncpu threads, ${BLST_DURATION} s (after the HTTP runs; server idle)"
-blst_after=$(run_blst)
+read -r blst_after blst_cpu_after < <(run_blst)
+[[ -n $blst_after ]] || { echo "bench: bench_blst failed" >&2; exit 1; }
 
 # ---- 5. stop the signer, summary ------------------------------------------------------------------
 kill -TERM "$SERVER_PID" 2>/dev/null || true
@@ -249,19 +257,21 @@ if command -v sqlite3 >/dev/null; then
 fi
 
 blst=$(awk -v a="$blst_before" -v b="$blst_after" 'BEGIN { printf "%.0f", (a + b) / 2 }')
+blst_cpu=$(awk -v a="$blst_cpu_before" -v b="$blst_cpu_after" 'BEGIN { printf "%.0f", (a + b) / 2 }')
 echo
-echo "== summary ($ncpu CPU(s), $cpu_model; $KEYS keys; SQLite anti-slashing; keep-alive; ATTESTATION)"
+echo "== summary ($ncpu CPU(s), $cpu_model; $KEYS keys; anti-slashing ${BENCH_BACKEND:-sqlite}; keep-alive; ATTESTATION)"
 echo "raw blst sign rate ($ncpu threads): before $blst_before/s, after $blst_after/s, mean $blst/s"
+echo "raw blst signatures per CPU-second: before $blst_cpu_before, after $blst_cpu_after, mean $blst_cpu"
 [[ -n $records ]] && echo "attestation records in the SQLite database after the runs: $records"
 printf '%-12s %9s %7s %9s %8s %8s %8s %7s %6s %9s %8s %7s\n' connections rps ratio cpu_ratio p50_ms p99_ms max_ms non200 t_err loadgen% signer% other%
 for c in $CONNS; do
     ratio=$(awk -v r="${RPS[$c]}" -v b="$blst" 'BEGIN { printf "%.3f", (b > 0) ? r / b : 0 }')
     # requests per signer CPU-second ÷ blst signatures per CPU-second: the signer's own overhead, whatever
     # else was running (1.0 = every CPU-second of the signer went into signing at bench_blst's speed)
-    cratio=$(awk -v r="${RPS[$c]}" -v b="$blst" -v s="${SRVCPU[$c]}" 'BEGIN { printf "%.3f", (b > 0 && s > 0) ? r / (b * s / 100) : 0 }')
+    cratio=$(awk -v r="${RPS[$c]}" -v b="$blst_cpu" -v s="${SRVCPU[$c]}" -v n="$ncpu" 'BEGIN { printf "%.3f", (b > 0 && s > 0) ? r / (n * s / 100) / b : 0 }')
     printf '%-12s %9s %7s %9s %8s %8s %8s %7s %6s %9s %8s %7s\n' "$c" "${RPS[$c]}" "$ratio" "$cratio" "${P50[$c]}" "${P99[$c]}" \
         "${MAX[$c]}" "${NON200[$c]}" "${TERR[$c]}" "${LGCPU[$c]}" "${SRVCPU[$c]}" "${OTHER[$c]}"
-    echo "RESULT conns=$c rps=${RPS[$c]} blst_sign_per_s=$blst ratio=$ratio cpu_ratio=$cratio p50_ms=${P50[$c]} p99_ms=${P99[$c]} non200=${NON200[$c]} transport_err=${TERR[$c]} loadgen_cpu_pct=${LGCPU[$c]} signer_cpu_pct=${SRVCPU[$c]} other_cpu_pct=${OTHER[$c]}"
+    echo "RESULT conns=$c rps=${RPS[$c]} blst_sign_per_s=$blst blst_per_cpu_s=$blst_cpu ratio=$ratio cpu_ratio=$cratio p50_ms=${P50[$c]} p99_ms=${P99[$c]} non200=${NON200[$c]} transport_err=${TERR[$c]} loadgen_cpu_pct=${LGCPU[$c]} signer_cpu_pct=${SRVCPU[$c]} other_cpu_pct=${OTHER[$c]}"
 done
 echo "(ratio = signer rps ÷ mean raw blst rate on the same cores in the same run — the figure the goal names;"
 echo " cpu_ratio = signer rps per CPU-second the signer used ÷ raw blst signatures per CPU-second;"

@@ -11,8 +11,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
-build_pkgs=(build-essential pkg-config libssl-dev libjansson-dev libmicrohttpd-dev
-            libyaml-dev libsqlite3-dev libunistring-dev sqlite3 nodejs npm curl)
+build_pkgs=(build-essential pkg-config libssl-dev libjansson-dev libmicrohttpd-dev libgnutls28-dev
+            libyaml-dev libsqlite3-dev libunistring-dev libcurl4-openssl-dev sqlite3 nodejs npm curl libcbor-dev)
 test_pkgs=(clang libclang-rt-14-dev)
 
 missing=()
@@ -43,7 +43,8 @@ fi
 
 if [ $want_test = 1 ]; then
     tools="$top/build/tools"
-    if [ ! -f "$tools/.installed-v1" ]; then
+    # Re-install whenever tests/tools/package.json changed since the last install.
+    if [ ! -f "$tools/.installed-v1" ] || ! cmp -s "$top/tests/tools/package.json" "$tools/package.json"; then
         echo "deps: installing npm test tools into build/tools"
         mkdir -p "$tools"
         cp "$top/tests/tools/package.json" "$tools/package.json"

@@ -6,6 +6,7 @@
  *   GET  /upcheck                     200 OK, always
  *   GET  /healthcheck                 200 when the signer can sign, else 503
  *   POST /reload, GET /reload         re-scan filesystem keys; reload status
+ *   /eth/v1/keystores                 Key Manager API (api/keymanager.c), when enabled
  *
  * The order inside sign matters for operators' money: the key must exist, the
  * request must be well-formed and for our network, and for blocks and
@@ -20,6 +21,7 @@
 #include <time.h>
 
 #include "api/app.h"
+#include "api/keymanager.h"
 #include "api/metrics.h"
 #include "signing/bls.h"
 #include "signing/request.h"
@@ -206,6 +208,8 @@ void cc_app_handle(void *ctx, const cc_http_request *req, cc_http_response *res)
             cc_http_reply_error(res, 405, "method not allowed: use GET or POST");
         else
             handle_reload(app, req, res);
+    } else if (strcmp(path, "/eth/v1/keystores") == 0 && app->keymanager) {
+        cc_keymanager_handle(app, req, res);
     } else {
         cc_http_reply_error(res, 404, "no such route");
     }

@@ -2,25 +2,64 @@
  * server.c — libmicrohttpd glue: accumulate the body, build a
  * cc_http_request, call the app's router, send the cc_http_response.
  * Nothing here knows any route.
+ *
+ * HTTPS uses MHD's GnuTLS build.  A certificate change never closes the
+ * listening socket: the daemon holding the old certificate is quiesced (it
+ * hands the socket back and accepts no more), a daemon with the new one
+ * starts on that socket, and the old daemon lingers only until its
+ * connections are done (tls_gen below).
  */
 #include "api/server.h"
 
 #include <arpa/inet.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "util/log.h"
+#include "util/secret.h"
+#include "util/secret.h"
+
+/* TLS 1.2 and 1.3 only, GnuTLS's default ("NORMAL") suites within them. */
+#define CC_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+/*
+ * The certificate material of one TLS daemon.  MHD keeps pointers into it,
+ * so it lives exactly as long as its daemon.
+ */
+typedef struct tls_gen {
+    struct MHD_Daemon *daemon;
+    char *cert;           /* PEM, malloc */
+    char *ca;             /* PEM, malloc; NULL: no client certificate asked */
+    char *key;            /* PEM, secret memory */
+    size_t key_size;
+    time_t retired_at;    /* when it was quiesced */
+    struct tls_gen *next; /* in cc_server.retired */
+} tls_gen;
 
 struct cc_server {
-    struct MHD_Daemon *daemon;
+    struct MHD_Daemon *daemon; /* the daemon accepting connections; atomic (a swap replaces it) */
     cc_http_handler handler;
     void *ctx;
     uint16_t port;
+    unsigned flags;            /* MHD flags, reused by a swap */
+    int is_tls;
+    int client_certs;          /* TLS: clients must present a certificate (fixed at start) */
+    tls_gen *tls;              /* the accepting daemon's material (TLS only) */
+    tls_gen *retired;          /* quiesced daemons finishing their connections */
 };
+
+/* Per-connection state (TLS with client certificates only). */
+typedef struct conn_state {
+    int client_verified;
+} conn_state;
 
 /* Per-request state kept by MHD between calls of the access handler. */
 typedef struct body_buf {
@@ -31,7 +70,7 @@ typedef struct body_buf {
 
 static unsigned long long next_request_id;
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, cc_http_response *res)
+static enum MHD_Result send_response(struct MHD_Connection *conn, cc_http_response *res, int close_after)
 {
     struct MHD_Response *r;
     if (res->body) {
@@ -44,9 +83,43 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, cc_http_respon
         return MHD_NO;
     if (res->content_type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
+    if (close_after)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+/*
+ * True if the TLS client presented a certificate that chains to the
+ * configured CA.  The handshake already requires it (on_connection); this
+ * re-check, once per connection, keeps a request from being served should
+ * that set-up ever not have happened.
+ */
+static int client_verified(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_state *cs = ci ? ci->socket_context : NULL;
+    if (cs && cs->client_verified)
+        return 1;
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!ci || !ci->tls_session)
+        return 0;
+    unsigned status = 0;
+    if (gnutls_certificate_verify_peers2((gnutls_session_t)ci->tls_session, &status) < 0 || status != 0)
+        return 0;
+    if (cs)
+        cs->client_verified = 1;
+    return 1;
+}
+
+/* A connection of a quiesced daemon: answer, then close, so the client reconnects to the new one. */
+static int from_retired_daemon(cc_server *srv, struct MHD_Connection *conn)
+{
+    if (!srv->is_tls)
+        return 0;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
+    return ci && ci->daemon != __atomic_load_n(&srv->daemon, __ATOMIC_ACQUIRE);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -57,6 +130,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     body_buf *b = *con_cls;
     if (!b) {
+        if (srv->client_certs && !client_verified(conn)) {
+            cc_log(CC_LOG_WARN, "https: client certificate missing or not trusted; connection closed", NULL);
+            return MHD_NO;
+        }
         b = calloc(1, sizeof *b);
         if (!b)
             return MHD_NO;
@@ -88,7 +165,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     cc_http_response res = {0};
     if (b->too_large) {
         cc_http_reply_error(&res, 413, "request body too large");
-        return send_response(conn, &res);
+        return send_response(conn, &res, from_retired_daemon(srv, conn));
     }
     cc_http_request req = {
         .method = method,
@@ -102,7 +179,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     snprintf(req.request_id, sizeof req.request_id, "%llx",
              __atomic_add_fetch(&next_request_id, 1, __ATOMIC_RELAXED));
     srv->handler(srv->ctx, &req, &res);
-    enum MHD_Result ret = send_response(conn, &res);
+    enum MHD_Result ret = send_response(conn, &res, from_retired_daemon(srv, conn));
     free(res.body);
     return ret;
 }
@@ -113,6 +190,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)cls, (void)conn, (void)toe;
     body_buf *b = *con_cls;
     if (b) {
+        /* Bodies can carry keystore passwords (Key Manager API): wipe before freeing. */
+        if (b->data)
+            cc_secret_wipe(b->data, b->len);
         free(b->data);
         free(b);
         *con_cls = NULL;
@@ -130,40 +210,93 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
     cc_log(CC_LOG_WARN, "http", "detail", msg, NULL);
 }
 
-cc_status cc_server_start(cc_http_handler handler, void *ctx, const char *address, uint16_t port,
-                          cc_server **out, cc_error *err)
+/*
+ * TLS with client certificates: make the handshake itself require one and
+ * verify it against the daemon's trust list (MHD_OPTION_HTTPS_MEM_TRUST),
+ * so an unauthenticated client never gets a session.
+ */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
 {
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-                     MHD_USE_ERROR_LOG;
+    (void)cls;
+    if (code != MHD_CONNECTION_NOTIFY_STARTED) {
+        free(*socket_context);
+        *socket_context = NULL;
+        return;
+    }
+    *socket_context = calloc(1, sizeof(conn_state));
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (ci && ci->tls_session) {
+        gnutls_session_t session = (gnutls_session_t)ci->tls_session;
+        gnutls_certificate_server_set_request(session, GNUTLS_CERT_REQUIRE);
+        gnutls_session_set_verify_cert(session, NULL, 0);
+    }
+}
+
+static cc_status parse_address(const char *address, uint16_t port, struct sockaddr_storage *ss, unsigned *flags,
+                               cc_error *err)
+{
+    memset(ss, 0, sizeof *ss);
     if (strchr(address, ':')) {
-        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
         a6->sin6_family = AF_INET6;
         a6->sin6_port = htons(port);
         if (inet_pton(AF_INET6, address, &a6->sin6_addr) != 1)
             return cc_error_set(err, CC_ECONFIG, "listen address '%s' is not an IPv6 address", address);
-        flags |= MHD_USE_IPv6;
+        *flags |= MHD_USE_IPv6;
     } else {
-        struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+        struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
         a4->sin_family = AF_INET;
         a4->sin_port = htons(port);
         if (inet_pton(AF_INET, address, &a4->sin_addr) != 1)
             return cc_error_set(err, CC_ECONFIG, "listen address '%s' is not an IPv4 address", address);
     }
+    return CC_OK;
+}
+
+/* Starts a daemon on ss (listen_fd < 0) or on an already listening socket; TLS when g is set. */
+static struct MHD_Daemon *start_daemon(cc_server *srv, unsigned flags, uint16_t port, struct sockaddr_storage *ss,
+                                       int listen_fd, const tls_gen *g)
+{
+    struct MHD_OptionItem ops[8];
+    size_t n = 0;
+    if (listen_fd >= 0)
+        ops[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL};
+    else
+        ops[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, ss};
+    if (g) {
+        ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, g->cert};
+        ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, g->key};
+        ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)CC_TLS_PRIORITIES};
+        if (g->ca) {
+            ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, g->ca};
+            ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv};
+        }
+    }
+    ops[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    return MHD_start_daemon(flags, port, NULL, NULL, on_request, srv,
+                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL, /* first, or MHD complains */
+                            MHD_OPTION_ARRAY, ops,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
+                            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+                            MHD_OPTION_END);
+}
+
+static cc_status server_new(cc_http_handler handler, void *ctx, const char *address, uint16_t port,
+                            const tls_gen *g, unsigned flags, cc_server **out, cc_error *err)
+{
+    struct sockaddr_storage ss;
+    if (parse_address(address, port, &ss, &flags, err) != CC_OK)
+        return err ? err->code : CC_ECONFIG;
     cc_server *srv = calloc(1, sizeof *srv);
     if (!srv)
         return cc_error_set(err, CC_ENOMEM, "out of memory");
     srv->handler = handler;
     srv->ctx = ctx;
-    srv->daemon = MHD_start_daemon(flags, port, NULL, NULL, on_request, srv,
-                                   MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                                   MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
-                                   MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-                                   MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
-                                   MHD_OPTION_END);
+    srv->flags = flags;
+    srv->daemon = start_daemon(srv, flags, port, &ss, -1, g);
     if (!srv->daemon) {
         free(srv);
         return cc_error_set(err, CC_EIO, "cannot listen on %s:%u (in use, or not an address of this host)",
@@ -175,6 +308,170 @@ cc_status cc_server_start(cc_http_handler handler, void *ctx, const char *addres
     return CC_OK;
 }
 
+cc_status cc_server_start(cc_http_handler handler, void *ctx, const char *address, uint16_t port,
+                          cc_server **out, cc_error *err)
+{
+    return server_new(handler, ctx, address, port, NULL,
+                      MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+                          MHD_USE_ERROR_LOG,
+                      out, err);
+}
+
+/* ---------------------------------------------------------------- TLS */
+
+static void gen_free(tls_gen *g)
+{
+    if (!g)
+        return;
+    free(g->cert);
+    free(g->ca);
+    cc_secret_free(g->key, g->key_size);
+    free(g);
+}
+
+static tls_gen *gen_new(const cc_server_tls *tls)
+{
+    tls_gen *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->cert = strdup(tls->cert_pem);
+    g->ca = tls->client_ca_pem ? strdup(tls->client_ca_pem) : NULL;
+    g->key_size = strlen(tls->key_pem) + 1;
+    g->key = cc_secret_alloc(g->key_size);
+    if (!g->cert || (tls->client_ca_pem && !g->ca) || !g->key) {
+        gen_free(g);
+        return NULL;
+    }
+    memcpy(g->key, tls->key_pem, g->key_size);
+    return g;
+}
+
+/*
+ * Would GnuTLS (through MHD) take this material?  A daemon without a socket
+ * or thread loads it and is stopped at once; its complaints reach the log
+ * through on_mhd_error.
+ */
+static int tls_accepted(cc_server *srv, const tls_gen *g)
+{
+    struct MHD_OptionItem ops[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, g->cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, g->key},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)CC_TLS_PRIORITIES},
+        {g->ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, g->ca},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_TLS | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG, 0, NULL,
+                                            NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error,
+                                            NULL, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+    if (!d)
+        return 0;
+    MHD_stop_daemon(d);
+    return 1;
+}
+
+cc_status cc_server_start_tls(cc_http_handler handler, void *ctx, const char *address, uint16_t port,
+                              const cc_server_tls *tls, cc_server **out, cc_error *err)
+{
+    tls_gen *g = gen_new(tls);
+    if (!g)
+        return cc_error_set(err, CC_ENOMEM, "out of memory");
+    cc_server probe = {.handler = handler, .ctx = ctx};
+    if (!tls_accepted(&probe, g)) {
+        gen_free(g);
+        return cc_error_set(err, CC_ECRYPTO, "the TLS library refused the certificate, key or client CA");
+    }
+    cc_server *srv = NULL;
+    cc_status st = server_new(handler, ctx, address, port, g,
+                              MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+                                  MHD_USE_ERROR_LOG | MHD_USE_TLS | MHD_USE_ITC,
+                              &srv, err);
+    if (st != CC_OK) {
+        gen_free(g);
+        return st;
+    }
+    srv->is_tls = 1;
+    srv->client_certs = g->ca != NULL;
+    srv->tls = g;
+    g->daemon = srv->daemon;
+    *out = srv;
+    return CC_OK;
+}
+
+/* Moves the accepting daemon to the retired list and makes g's daemon the accepting one. */
+static void promote(cc_server *srv, tls_gen *g)
+{
+    tls_gen *old = srv->tls;
+    old->retired_at = time(NULL);
+    old->next = srv->retired;
+    srv->retired = old;
+    srv->tls = g;
+    __atomic_store_n(&srv->daemon, g->daemon, __ATOMIC_RELEASE);
+}
+
+cc_status cc_server_tls_swap(cc_server *srv, const cc_server_tls *tls, cc_error *err)
+{
+    if (!srv->is_tls || srv->client_certs != (tls->client_ca_pem != NULL))
+        return cc_error_set(err, CC_EINTERNAL, "a swap cannot turn TLS or client certificates on or off");
+    tls_gen *g = gen_new(tls);
+    if (!g)
+        return cc_error_set(err, CC_ENOMEM, "out of memory");
+    if (!tls_accepted(srv, g)) {
+        gen_free(g);
+        return cc_error_set(err, CC_ECRYPTO, "the TLS library refused the new certificate, key or client CA");
+    }
+    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+    if (fd == MHD_INVALID_SOCKET) {
+        gen_free(g);
+        return cc_error_set(err, CC_EINTERNAL, "cannot take the listening socket from the running HTTPS daemon");
+    }
+    g->daemon = start_daemon(srv, srv->flags, 0, NULL, fd, g);
+    if (g->daemon) {
+        promote(srv, g);
+        cc_server_tls_reap(srv);
+        return CC_OK;
+    }
+    /* The new material was accepted a moment ago, so this is resources: serve the old material again. */
+    gen_free(g);
+    cc_server_tls again = {srv->tls->cert, srv->tls->key, srv->tls->ca};
+    g = gen_new(&again);
+    if (g && (g->daemon = start_daemon(srv, srv->flags, 0, NULL, fd, g)) != NULL) {
+        promote(srv, g);
+        return cc_error_set(err, CC_EIO, "cannot start an HTTPS daemon with the new certificate; "
+                                         "the old one is still served");
+    }
+    gen_free(g);
+    close(fd);
+    return cc_error_set(err, CC_EIO, "cannot start an HTTPS daemon: the HTTPS listener is down");
+}
+
+void cc_server_tls_reap(cc_server *srv)
+{
+    if (!srv || !srv->is_tls)
+        return;
+    time_t now = time(NULL);
+    tls_gen **pp = &srv->retired;
+    while (*pp) {
+        tls_gen *g = *pp;
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(g->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        unsigned open_conns = di ? di->num_connections : 0;
+        /* A just-quiesced daemon may still be finishing an accept(): leave it a moment even when idle. */
+        time_t age = now - g->retired_at;
+        if (age < 2 || (open_conns && age < CC_TLS_RETIRE_GRACE_SECONDS)) {
+            pp = &g->next;
+            continue;
+        }
+        if (open_conns) {
+            char n[16];
+            snprintf(n, sizeof n, "%u", open_conns);
+            cc_log(CC_LOG_WARN, "https: closing connections still open on the previous certificate",
+                   "connections", n, NULL);
+        }
+        *pp = g->next;
+        MHD_stop_daemon(g->daemon);
+        gen_free(g);
+    }
+}
+
 uint16_t cc_server_port(const cc_server *srv) { return srv->port; }
 
 void cc_server_stop(cc_server *srv)
@@ -182,5 +479,12 @@ void cc_server_stop(cc_server *srv)
     if (!srv)
         return;
     MHD_stop_daemon(srv->daemon);
+    while (srv->retired) {
+        tls_gen *g = srv->retired;
+        srv->retired = g->next;
+        MHD_stop_daemon(g->daemon);
+        gen_free(g);
+    }
+    gen_free(srv->tls);
     free(srv);
 }

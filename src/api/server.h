@@ -27,7 +27,37 @@ cc_status cc_server_start(cc_http_handler handler, void *ctx, const char *addres
                           cc_server **out, cc_error *err);
 /* The port actually bound. */
 uint16_t cc_server_port(const cc_server *srv);
-/* Stops accepting, finishes in-flight requests, frees. */
+/* Stops accepting, finishes in-flight requests, frees (also every retired TLS daemon). */
 void cc_server_stop(cc_server *srv);
+
+/*
+ * HTTPS.  The PEM texts are NUL-terminated and copied (the key into secret
+ * memory).  client_ca_pem NULL: no client certificate is asked for; set: the
+ * handshake fails unless the client presents a certificate chaining to it.
+ */
+typedef struct cc_server_tls {
+    const char *cert_pem;      /* certificate chain, leaf first */
+    const char *key_pem;       /* private key (secret) */
+    const char *client_ca_pem; /* NULL, or the CA certificate(s) clients must chain to */
+} cc_server_tls;
+
+/* As cc_server_start, over TLS (TLS 1.2 and 1.3). */
+cc_status cc_server_start_tls(cc_http_handler handler, void *ctx, const char *address, uint16_t port,
+                              const cc_server_tls *tls, cc_server **out, cc_error *err);
+
+/*
+ * New connections get the new certificate; nothing is dropped.  The listening
+ * socket moves from the current daemon (quiesced: it accepts no more) to a
+ * daemon started with tls; the old daemon finishes its connections (their
+ * responses say Connection: close) and is stopped by cc_server_tls_reap once
+ * idle (and at least 2 s after the swap), or CC_TLS_RETIRE_GRACE_SECONDS
+ * after the swap at the latest (a connection still open then is closed).  If the
+ * TLS library refuses tls, nothing changes and the old certificate keeps
+ * serving.  Not thread-safe against cc_server_stop: one caller (the watcher).
+ */
+#define CC_TLS_RETIRE_GRACE_SECONDS 330
+cc_status cc_server_tls_swap(cc_server *srv, const cc_server_tls *tls, cc_error *err);
+/* Stops retired daemons that are idle or past their grace period. */
+void cc_server_tls_reap(cc_server *srv);
 
 #endif

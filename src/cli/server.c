@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "api/app.h"
+#include "api/keymanager.h"
 #include "api/metrics.h"
 #include "api/server.h"
+#include "api/tls_reload.h"
 #include "cli/cli.h"
 #include "config/config.h"
 #include "util/hex.h"
@@ -70,12 +72,22 @@ int cc_cmd_server(int argc, char **argv)
         return fail(&err);
     cc_log_set_level((cc_log_level)cc_log_level_parse(cfg.log_level));
 
-    if (strcmp(cfg.tls_mode, "disabled") != 0 || strcmp(cfg.tee_platform, "none") != 0) {
+    if (strcmp(cfg.tls_mode, "atls") == 0 || strcmp(cfg.tee_platform, "none") != 0) {
         cc_error_set(&err, CC_ECONFIG, "%s is not available in this version of containment-chamber",
-                     strcmp(cfg.tls_mode, "disabled") != 0 ? "tls.mode other than disabled"
-                                                           : "tee.platform other than none");
+                     strcmp(cfg.tls_mode, "atls") == 0 ? "tls.mode atls (attested TLS, enclave mode)"
+                                                       : "tee.platform other than none");
         cc_config_free(&cfg);
         return fail(&err);
+    }
+    cc_tls_files tls_files = {cfg.tls_cert_path, cfg.tls_key_path, cfg.tls_client_ca_path};
+    if (strcmp(cfg.tls_mode, "file") == 0) {
+        /* Check the certificate now, not after minutes of keystore decryption. */
+        cc_tls_pem pem;
+        if (cc_tls_pem_load(&tls_files, &pem, &err) != CC_OK) {
+            cc_config_free(&cfg);
+            return fail(&err);
+        }
+        cc_tls_pem_free(&pem);
     }
 
     static cc_app app; /* static: its address is shared with server threads until exit */
@@ -86,6 +98,7 @@ int cc_cmd_server(int argc, char **argv)
                     cfg.backpressure_timeout_seconds);
     int rc = 1;
     cc_server *srv = NULL, *metrics = NULL;
+    cc_tls_listener *https = NULL;
 
     if (cc_network_load(cfg.network, cfg.genesis_validators_root[0] ? cfg.genesis_validators_root : NULL,
                         &app.network, &err) != CC_OK) {
@@ -114,6 +127,11 @@ int cc_cmd_server(int argc, char **argv)
     app.keyring = cc_keyring_new();
     if (!app.keyring) {
         cc_error_set(&err, CC_ENOMEM, "out of memory");
+        rc = fail(&err);
+        goto out;
+    }
+    if (cfg.key_manager_api_enabled && cc_keymanager_new(&app.keymanager, &err) != CC_OK) {
+        cc_error_prefix(&err, "http.key_manager_api");
         rc = fail(&err);
         goto out;
     }
@@ -155,6 +173,17 @@ int cc_cmd_server(int argc, char **argv)
     cc_log(CC_LOG_INFO, "listening", "address", cfg.server_listen_address, "port", port, "version", CC_VERSION,
            NULL);
 
+    if (strcmp(cfg.tls_mode, "file") == 0) {
+        if (cc_tls_listener_start(&tls_files, cfg.tls_reload_interval_seconds, cc_app_handle, &app,
+                                  cfg.server_listen_address, cfg.tls_listen_port, &https, &err) != CC_OK) {
+            cc_error_prefix(&err, "tls");
+            rc = fail(&err);
+            goto out;
+        }
+        snprintf(port, sizeof port, "%u", cc_tls_listener_port(https));
+        cc_log(CC_LOG_INFO, "https listening", "address", cfg.server_listen_address, "port", port, NULL);
+    }
+
     if (cfg.metrics_enabled) {
         if (cc_server_start(cc_metrics_handle, &app, cfg.metrics_listen_address, cfg.metrics_listen_port, &metrics,
                             &err) != CC_OK) {
@@ -182,11 +211,13 @@ int cc_cmd_server(int argc, char **argv)
 
 out:
     cc_server_stop(metrics);
+    cc_tls_listener_stop(https);
     cc_server_stop(srv);
     cc_app_reload_join(&app);
     cc_slashing_close(app.slashing);
     if (app.filesystem)
         app.filesystem->ops->free(app.filesystem);
+    cc_keymanager_free(app.keymanager);
     cc_keyring_free(app.keyring);
     cc_config_free(&cfg);
     if (rc == 0)

@@ -112,6 +112,8 @@ static const cc_config_key cc_config_keys[] = {
           "file: PEM private key (required for tls.mode file)."),
     K_U32("tls.file.reload_interval_seconds", tls_reload_interval_seconds, 0, 86400, "60",
           "file: re-read cert and key this often (certificate rotation); 0 = never."),
+    K_STR("tls.file.client_ca_path", tls_client_ca_path, "",
+          "file: PEM CA certificate(s); when set, HTTPS clients must present a certificate chaining to it."),
     K_ENUM("tee.platform", tee_platform, tee_values, "none",
            "nitro = run inside an AWS Nitro Enclave (vsock, /dev/nsm, aTLS)."),
     K_ENUM("log.level", log_level, log_values, "info",
@@ -683,6 +685,21 @@ static cc_status read_file(const char *path, char **out, size_t *out_len, cc_err
     return CC_OK;
 }
 
+/* Applies YAML text (len bytes; name stands for the file in messages) on top of cfg. */
+cc_status cc_config_load_yaml_string(cc_config *cfg, const char *text, size_t len, const char *name, cc_error *err)
+{
+    yaml_reader yr = {.cfg = cfg, .path = name, .err = err};
+    if (!yaml_parser_initialize(&yr.parser))
+        return cc_error_set(err, CC_ENOMEM, "out of memory");
+    yaml_parser_set_input_string(&yr.parser, (const unsigned char *)text, len);
+    cc_status st = yr_stream(&yr);
+    yaml_parser_delete(&yr.parser);
+    for (size_t i = 0; i < yr.nseen; i++)
+        free(yr.seen[i]);
+    free(yr.seen);
+    return st;
+}
+
 /* Applies a YAML file on top of cfg. */
 cc_status cc_config_load_file(cc_config *cfg, const char *path, cc_error *err)
 {
@@ -691,17 +708,7 @@ cc_status cc_config_load_file(cc_config *cfg, const char *path, cc_error *err)
     cc_status st = read_file(path, &text, &len, err);
     if (st != CC_OK)
         return st;
-    yaml_reader yr = {.cfg = cfg, .path = path, .err = err};
-    if (!yaml_parser_initialize(&yr.parser)) {
-        free(text);
-        return cc_error_set(err, CC_ENOMEM, "out of memory");
-    }
-    yaml_parser_set_input_string(&yr.parser, (const unsigned char *)text, len);
-    st = yr_stream(&yr);
-    yaml_parser_delete(&yr.parser);
-    for (size_t i = 0; i < yr.nseen; i++)
-        free(yr.seen[i]);
-    free(yr.seen);
+    st = cc_config_load_yaml_string(cfg, text, len, path, err);
     free(text);
     return st;
 }

@@ -54,6 +54,7 @@ typedef struct cc_config {
     char tls_cert_path[1024];              /* tls.file.cert_path */
     char tls_key_path[1024];               /* tls.file.key_path */
     uint32_t tls_reload_interval_seconds;  /* tls.file.reload_interval_seconds [60] */
+    char tls_client_ca_path[1024];         /* tls.file.client_ca_path (optional: require client certs) */
     /* tee */
     char tee_platform[16];                 /* tee.platform [none] | nitro */
     /* logging */
@@ -87,6 +88,8 @@ void cc_config_free(cc_config *cfg);
 
 /* The three layers one by one, each on top of cfg (cc_config_load calls them in order). */
 cc_status cc_config_load_file(cc_config *cfg, const char *path, cc_error *err);
+/* The file layer from text in memory (len bytes); name stands for the file in messages (fuzzing, tests). */
+cc_status cc_config_load_yaml_string(cc_config *cfg, const char *text, size_t len, const char *name, cc_error *err);
 cc_status cc_config_apply_env(cc_config *cfg, char *const *envp, cc_error *err);
 cc_status cc_config_apply_flags(cc_config *cfg, int argc, char **argv, cc_error *err);
 

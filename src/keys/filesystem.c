@@ -269,6 +269,48 @@ out:
  * Loads one descriptor into set.  CC_OK (pubkey set), CC_ECONFLICT for a key
  * already in the set (pubkey set), anything else is a failure with err filled.
  */
+/* Parses a descriptor's text into d (d->sk allocated) and checks its type, keyType and privateKey. */
+static cc_status check_descriptor(const char *text, size_t len, descriptor *d, cc_error *err)
+{
+    cc_status st = parse_descriptor(text, len, d, err);
+    if (st != CC_OK)
+        return st;
+    if (!d->has_type)
+        return cc_error_set(err, CC_EINVAL, "type: missing (file-raw or file-keystore)");
+    if (d->has_key_type && strcasecmp(d->key_type, "BLS") != 0)
+        return cc_error_set(err, CC_EINVAL, "keyType: unsupported \"%s\" (only BLS)", d->key_type);
+    if (!strcmp(d->type, "file-raw")) {
+        if (!d->has_private_key)
+            return cc_error_set(err, CC_EINVAL, "privateKey: missing");
+        if (d->sk_status != CC_OK) {
+            if (err) {
+                *err = d->sk_err;
+                cc_error_prefix(err, "privateKey");
+            }
+            return d->sk_status;
+        }
+    }
+    return CC_OK;
+}
+
+cc_status cc_key_descriptor_check(const char *text, size_t len, int *is_keystore, cc_error *err)
+{
+    descriptor d;
+    memset(&d, 0, sizeof d);
+    d.sk = cc_secret_alloc(32);
+    if (!d.sk)
+        return cc_error_set(err, CC_ENOMEM, "out of memory");
+    cc_status st = check_descriptor(text, len, &d, err);
+    if (st == CC_OK && strcmp(d.type, "file-raw") != 0 && strcmp(d.type, "file-keystore") != 0)
+        st = cc_error_set(err, CC_EINVAL, "type: unsupported \"%s\" (file-raw or file-keystore)", d.type);
+    if (st == CC_OK && is_keystore)
+        *is_keystore = !strcmp(d.type, "file-keystore");
+    cc_secret_free(d.sk, 32);
+    free(d.keystore_file);
+    free(d.password_file);
+    return st;
+}
+
 static cc_status load_descriptor(const char *path, cc_keyset *set, uint8_t pubkey[CC_BLS_PUBKEY_LEN],
                                  cc_error *err)
 {
@@ -284,29 +326,10 @@ static cc_status load_descriptor(const char *path, cc_keyset *set, uint8_t pubke
         st = cc_error_set(err, CC_ENOMEM, "out of memory");
         goto out;
     }
-    if ((st = parse_descriptor(text, len, &d, err)) != CC_OK)
+    if ((st = check_descriptor(text, len, &d, err)) != CC_OK)
         goto out;
-    if (!d.has_type) {
-        st = cc_error_set(err, CC_EINVAL, "type: missing (file-raw or file-keystore)");
-        goto out;
-    }
-    if (d.has_key_type && strcasecmp(d.key_type, "BLS") != 0) {
-        st = cc_error_set(err, CC_EINVAL, "keyType: unsupported \"%s\" (only BLS)", d.key_type);
-        goto out;
-    }
     if (!strcmp(d.type, "file-raw")) {
-        if (!d.has_private_key) {
-            st = cc_error_set(err, CC_EINVAL, "privateKey: missing");
-            goto out;
-        }
-        if (d.sk_status != CC_OK) {
-            st = d.sk_status;
-            if (err) {
-                *err = d.sk_err;
-                cc_error_prefix(err, "privateKey");
-            }
-            goto out;
-        }
+        /* privateKey decoded by check_descriptor */
     } else if (!strcmp(d.type, "file-keystore")) {
         char *dir = strdup(path);
         if (!dir) {

@@ -234,6 +234,15 @@ int cc_keyring_contains(cc_keyring *ring, const uint8_t pubkey[CC_BLS_PUBKEY_LEN
     return found;
 }
 
+int cc_keyring_origin(cc_keyring *ring, const uint8_t pubkey[CC_BLS_PUBKEY_LEN])
+{
+    pthread_rwlock_rdlock(&ring->lock);
+    key_entry *e = table_find(&ring->tab, pubkey);
+    int origin = e ? (int)e->origin : -1;
+    pthread_rwlock_unlock(&ring->lock);
+    return origin;
+}
+
 size_t cc_keyring_count(cc_keyring *ring, int origin)
 {
     pthread_rwlock_rdlock(&ring->lock);

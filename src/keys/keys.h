@@ -46,6 +46,9 @@ cc_status cc_keyring_sign(cc_keyring *ring, const uint8_t pubkey[CC_BLS_PUBKEY_L
 /* 1 if the keyring holds pubkey. */
 int cc_keyring_contains(cc_keyring *ring, const uint8_t pubkey[CC_BLS_PUBKEY_LEN]);
 
+/* The origin (cc_key_origin) of the key held for pubkey, or -1 if the keyring lacks it. */
+int cc_keyring_origin(cc_keyring *ring, const uint8_t pubkey[CC_BLS_PUBKEY_LEN]);
+
 /* Number of keys, total or of one origin (origin < 0 for all). */
 size_t cc_keyring_count(cc_keyring *ring, int origin);
 
@@ -106,5 +109,13 @@ struct cc_key_source {
  * logged with its file and skipped.
  */
 cc_status cc_key_source_filesystem_new(char *const *paths, size_t count, cc_key_source **out, cc_error *err);
+
+/*
+ * Parses and checks one Web3Signer descriptor's text (len bytes) as the
+ * filesystem source does, without reading the files it names: *is_keystore
+ * (may be NULL) is 1 for file-keystore, 0 for file-raw.  CC_EINVAL naming the
+ * field otherwise.  The fuzzing entry point (fuzz/fuzz_descriptor.c).
+ */
+cc_status cc_key_descriptor_check(const char *text, size_t len, int *is_keystore, cc_error *err);
 
 #endif

@@ -47,7 +47,8 @@ cc_status cc_hex_decode_exact(const char *hex, uint8_t *out, size_t len, cc_erro
     if (n != 2 * len)
         return cc_error_set(err, CC_EINVAL, "expected %zu bytes (%zu hex digits), got %zu hex digits",
                             len, 2 * len, n);
-    return cc_hex_decode(p, out, len, NULL, err);
+    /* hex, not p: decoding p would strip a second "0x" ("0x0xab..." must be refused, not half-filled). */
+    return cc_hex_decode(hex, out, len, NULL, err);
 }
 
 void cc_hex_encode(const uint8_t *in, size_t len, char *out)

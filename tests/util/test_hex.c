@@ -20,6 +20,9 @@ TEST(hex_rejects_bad_input)
     CHECK(cc_hex_decode_exact("0xdeadbeeg", b, 4, &err) == CC_EINVAL);
     CHECK(cc_hex_decode_exact("0xabc", b, 4, &err) == CC_EINVAL);
     CHECK(cc_hex_decode_exact(NULL, b, 4, &err) == CC_EINVAL);
+    /* A doubled prefix was once stripped twice: 3 bytes decoded, the 4th left unwritten, CC_OK (fuzz_hex). */
+    CHECK(cc_hex_decode_exact("0x0xdeadbe", b, 4, &err) == CC_EINVAL);
+    CHECK(cc_hex_decode_exact("0x0x", b, 1, &err) == CC_EINVAL);
 }
 
 TEST(u64_strict)

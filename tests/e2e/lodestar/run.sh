@@ -79,6 +79,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "interrupted"; exit 1' INT TERM
 
+# One run at a time: the install, build/e2e/logs and build/e2e/data are shared.
+mkdir -p "$E2E"
+exec 9>"$E2E/.lock"
+if ! flock -n 9; then
+    echo "# another e2e run holds $E2E/.lock; waiting up to 300s"
+    flock -w 300 9 || { echo "FAIL setup - another e2e run holds $E2E/.lock"; echo "0 passed, 1 failed"; exit 1; }
+fi
 rm -rf "$LOGS" "$DATA"
 mkdir -p "$LOGS" "$DATA"
 
@@ -193,9 +200,15 @@ wait_final() {  # wait_final EPOCH TIMEOUT: until finalized >= EPOCH; every proc
     done
     echo "$f"; return 1
 }
-errors_in() {  # errors_in FILE FROM_LINE [TO_LINE]: Lodestar's error lines, and warnings about signing
-    sed -n "${2},${3:-\$}p" "$1" | sed 's/\x1b\[[0-9;]*m//g' |
-        grep -E 'error:|warn:.*([Ss]ign|[Ee]xternal|[Rr]emote|412|[Ss]lashing)' || true
+# Lodestar's signing failures: "Error signing …", and any error or warning that carries
+# the signer's answer (a 4xx/5xx body is logged verbatim) or the proxy's "signer unavailable".
+SIGN_ERR='Error signing|signer unavailable|\{"error"|[Ss]lashing|Invalid external signer|[Ee]xternal signer|412|INVALID_SIGNATURE|[Ii]nvalid signature'
+vc_log_lines() { sed -n "${2},${3:-\$}p" "$1" | sed 's/\x1b\[[0-9;]*m//g'; }
+errors_in() {  # errors_in FILE FROM_LINE [TO_LINE]: the signing failures in that range
+    vc_log_lines "$@" | grep -E 'error:|warn:' | grep -E "$SIGN_ERR" || true
+}
+other_errors_in() {  # the other error lines (beacon node side: late publication, timeouts)
+    vc_log_lines "$@" | grep -E 'error:' | grep -vE "$SIGN_ERR" || true
 }
 
 # ---- 6. finality ------------------------------------------------------------------------------
@@ -213,9 +226,14 @@ fi
 n=$(grep -c '"sign refused"' "$LOGS/signer-1.log")
 if [ "$n" -eq 0 ]; then ok no_refusal_before_drills; else
     bad no_refusal_before_drills "$n refusals"; grep '"sign refused"' "$LOGS/signer-1.log" | head -n 5 | sed 's/^/  /'; fi
+# The beacon node verifies every signature it receives: none may be rejected as invalid.
+bad_sigs=$(sed 's/\x1b\[[0-9;]*m//g' "$LOGS/beacon.log" | grep -iE 'INVALID_SIGNATURE|invalid signature' || true)
+if [ -z "$bad_sigs" ]; then ok beacon_rejects_no_signature "no INVALID_SIGNATURE in the beacon node's log"; else
+    bad beacon_rejects_no_signature "$(echo "$bad_sigs" | wc -l) lines"; echo "$bad_sigs" | head -n 5 | cut -c1-300 | sed 's/^/  /'; fi
 vc_lines_before=$(wc -l < "$LOGS/validator.log")
 errs=$(errors_in "$LOGS/validator.log" 1 "$vc_lines_before")
-if [ -z "$errs" ]; then ok validator_no_signing_errors "none in $vc_lines_before log lines before the drills"; else
+others=$(other_errors_in "$LOGS/validator.log" 1 "$vc_lines_before" | wc -l)
+if [ -z "$errs" ]; then ok validator_no_signing_errors "none in $vc_lines_before log lines before the drills ($others other error lines, not about signing)"; else
     bad validator_no_signing_errors "$(echo "$errs" | wc -l) lines"; echo "$errs" | head -n 8 | sed 's/^/  /'; fi
 
 # ---- 7. restart drill: signer down for two slots, same port, same DB -----------------------------

@@ -7,8 +7,8 @@
  *     consensus-spec config.yaml, written to a file in /dev/shm (that loader
  *     takes a path).
  *
- * Invariants: a failure carries its code and message; a config that loads
- * loads again to the same outcome; a devnet that loads has a known preset.
+ * Invariants: a failure carries its code and message; a devnet that loads
+ * has a known preset, its root, and phase0 at epoch 0.
  */
 #include <unistd.h>
 
@@ -37,7 +37,7 @@ static cc_status load(const uint8_t *data, size_t size, cc_config *cfg, cc_error
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    cc_config cfg, cfg2;
+    cc_config cfg;
     cc_error err = {0};
     cc_status st = load(data, size, &cfg, &err);
     if (st != CC_OK) {
@@ -48,10 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (vst != CC_OK)
             FUZZ_ASSERT_ERR(vst, verr);
     }
-    cc_status st2 = load(data, size, &cfg2, NULL);
-    FUZZ_ASSERT(st2 == st);
     cc_config_free(&cfg);
-    cc_config_free(&cfg2);
 
     FILE *f = fopen(net_path, "wb");
     if (!f)

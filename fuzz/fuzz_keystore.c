@@ -6,7 +6,7 @@
  *
  * The parser sees every input, but a KDF at the EIP's cost (scrypt n=2^18)
  * would hold one execution for a second: when the input is JSON whose
- * crypto.kdf.params ask for more than scrypt n=16, r=8, p=2 or pbkdf2 c=16,
+ * crypto.kdf.params ask for more than scrypt n=16, r=2, p=1 or pbkdf2 c=16,
  * those fields are lowered (a power of two stays a power of two, anything else
  * stays refused) and the re-serialised keystore is what is fed.  The limits
  * the library enforces (n ≤ 2^32-1 and 260 MiB, r ≤ 1024, p ≤ 16, c ≤ 2^24)
@@ -65,8 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_t *params = json_object_get(json_object_get(json_object_get(root, "crypto"), "kdf"), "params");
         if (json_is_object(params)) {
             int changed = lower(params, "n", 16, 1);
-            changed |= lower(params, "r", 8, 0);
-            changed |= lower(params, "p", 2, 0);
+            changed |= lower(params, "r", 2, 0);
+            changed |= lower(params, "p", 1, 0);
             changed |= lower(params, "c", 16, 0);
             if (changed && !(patched = json_dumps(root, JSON_COMPACT | JSON_ENCODE_ANY))) {
                 json_decref(root);

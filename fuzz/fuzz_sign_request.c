@@ -7,8 +7,8 @@
  *
  * Invariants: a failure carries its code and a message; 403 only for the
  * network guard; a parse that succeeds names a known type whose gate matches
- * it (blocks → slot, attestations → source/target, the rest → none), and is
- * deterministic (a second parse gives the same signing root).
+ * it (blocks → slot, attestations → source/target, the rest → none) and
+ * whose wire name parses back to it.
  */
 #include <unistd.h>
 
@@ -81,15 +81,6 @@ static void one(const uint8_t *data, size_t size, const cc_network *net)
     /* The wire name round-trips. */
     cc_sign_type t;
     FUZZ_ASSERT(cc_sign_type_parse(cc_sign_type_name(out.type), &t, NULL) == CC_OK && t == out.type);
-    /* Deterministic. */
-    cc_sign_request again;
-    FUZZ_ASSERT(cc_sign_request_parse((const char *)data, size, net, &again, NULL) == CC_OK);
-    FUZZ_ASSERT(again.type == out.type && again.gate == out.gate);
-    FUZZ_ASSERT(memcmp(again.signing_root, out.signing_root, 32) == 0);
-    if (out.gate == CC_GATE_BLOCK)
-        FUZZ_ASSERT(again.slot == out.slot);
-    if (out.gate == CC_GATE_ATTESTATION)
-        FUZZ_ASSERT(again.source_epoch == out.source_epoch && again.target_epoch == out.target_epoch);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -5,7 +5,7 @@ vectors).  Seeds are small files named by what they are; run from the repository
 
     python3 fuzz/make-seeds.py [SHARED_DIR]
 
-Keystore seeds are re-encrypted with tiny KDF costs (scrypt n=16, pbkdf2 c=16) and the
+Keystore seeds are re-encrypted with tiny KDF costs (scrypt n=16 r=1 p=1, pbkdf2 c=16) and the
 password the harness uses ("testpassword"), so the fuzzer reaches the success path.
 """
 import copy, glob, hashlib, json, os, sys, unicodedata
@@ -70,8 +70,8 @@ def keystore(kdf, with_pubkey=True):
     salt = bytes(range(32))
     iv = bytes(range(16, 32))
     if kdf == "scrypt":
-        dk = hashlib.scrypt(PASSWORD, salt=salt, n=16, r=8, p=1, dklen=32, maxmem=1 << 26)
-        params = {"dklen": 32, "n": 16, "r": 8, "p": 1, "salt": salt.hex()}
+        dk = hashlib.scrypt(PASSWORD, salt=salt, n=16, r=1, p=1, dklen=32, maxmem=1 << 26)
+        params = {"dklen": 32, "n": 16, "r": 1, "p": 1, "salt": salt.hex()}
     else:
         dk = hashlib.pbkdf2_hmac("sha256", PASSWORD, salt, 16, 32)
         params = {"dklen": 32, "c": 16, "prf": "hmac-sha256", "salt": salt.hex()}

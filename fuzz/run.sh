@@ -35,7 +35,9 @@ run_one() {  # target
     local corpus="$FUZZ_BUILD/corpus/$t" art="$FUZZ_BUILD/artifacts/$t" log="$FUZZ_BUILD/logs/$t.$mode.log"
     local res="$FUZZ_BUILD/results/$t.$mode"
     mkdir -p "$corpus" "$art"
-    local args=(-artifact_prefix="$art/" -print_final_stats=1 -rss_limit_mb=2048 -timeout=30 -max_len=16384)
+    local max_len=4096  # request bodies (blocks) and interchanges are larger than the rest
+    case "$t" in sign_request|interchange) max_len=16384 ;; esac
+    local args=(-artifact_prefix="$art/" -print_final_stats=1 -rss_limit_mb=2048 -timeout=30 -max_len=$max_len)
     [ -f "fuzz/$t.dict" ] && args+=(-dict="fuzz/$t.dict")
     if [ "$mode" = smoke ]; then
         args+=(-max_total_time="${FUZZ_SMOKE_SECONDS:-10}")

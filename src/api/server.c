@@ -119,7 +119,8 @@ static int from_retired_daemon(cc_server *srv, struct MHD_Connection *conn)
     if (!srv->is_tls)
         return 0;
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
-    return ci && ci->daemon != __atomic_load_n(&srv->daemon, __ATOMIC_ACQUIRE);
+    struct MHD_Daemon *accepting = __atomic_load_n(&srv->daemon, __ATOMIC_ACQUIRE);
+    return ci && accepting && ci->daemon != accepting; /* NULL: the first daemon is still starting */
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -285,7 +286,7 @@ static struct MHD_Daemon *start_daemon(cc_server *srv, unsigned flags, uint16_t 
 }
 
 static cc_status server_new(cc_http_handler handler, void *ctx, const char *address, uint16_t port,
-                            const tls_gen *g, unsigned flags, cc_server **out, cc_error *err)
+                            tls_gen *g, unsigned flags, cc_server **out, cc_error *err)
 {
     struct sockaddr_storage ss;
     if (parse_address(address, port, &ss, &flags, err) != CC_OK)
@@ -296,8 +297,13 @@ static cc_status server_new(cc_http_handler handler, void *ctx, const char *addr
     srv->handler = handler;
     srv->ctx = ctx;
     srv->flags = flags;
-    srv->daemon = start_daemon(srv, flags, port, &ss, -1, g);
-    if (!srv->daemon) {
+    /* Everything connection threads read is set before the daemon can accept. */
+    srv->is_tls = g != NULL;
+    srv->client_certs = g && g->ca;
+    srv->tls = g;
+    struct MHD_Daemon *d = start_daemon(srv, flags, port, &ss, -1, g);
+    __atomic_store_n(&srv->daemon, d, __ATOMIC_RELEASE);
+    if (!d) {
         free(srv);
         return cc_error_set(err, CC_EIO, "cannot listen on %s:%u (in use, or not an address of this host)",
                             address, port);
@@ -389,9 +395,6 @@ cc_status cc_server_start_tls(cc_http_handler handler, void *ctx, const char *ad
         gen_free(g);
         return st;
     }
-    srv->is_tls = 1;
-    srv->client_certs = g->ca != NULL;
-    srv->tls = g;
     g->daemon = srv->daemon;
     *out = srv;
     return CC_OK;

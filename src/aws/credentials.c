@@ -980,7 +980,8 @@ typedef struct cached_provider {
     time_t refresh_at; /* 0 = never */
 } cached_provider;
 
-#define REFRESH_MARGIN 300
+#define REFRESH_MARGIN 300 /* refresh 5 min before Expiration ... */
+#define REFRESH_RETRY 10   /* ... and after a failed refresh, again 10 s later */
 
 static time_t refresh_time(time_t now, time_t expiration)
 {
@@ -1018,6 +1019,10 @@ static cc_status cached_fetch(cc_aws_credentials_provider *p, cc_aws_credentials
         } else if (c->creds && (c->creds->expiration == 0 || now < c->creds->expiration)) {
             cc_log(CC_LOG_WARN, "aws credentials refresh failed; using the current ones until they expire", "error",
                    e.msg, NULL);
+            /* Try again in a few seconds, not on every call, and at the latest at expiry. */
+            c->refresh_at = now + REFRESH_RETRY;
+            if (c->creds->expiration && c->refresh_at > c->creds->expiration)
+                c->refresh_at = c->creds->expiration;
             st = CC_OK;
         } else {
             if (err)

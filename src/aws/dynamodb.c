@@ -28,7 +28,7 @@ cc_status cc_dynamodb_call(const cc_dynamodb *db, const char *operation, json_t 
 }
 
 /* Sends req (consumed) and drops the answer unless wanted. */
-static cc_status send(const cc_dynamodb *db, const char *op, json_t *req, json_t **resp, cc_aws_call_info *info,
+static cc_status ddb_send(const cc_dynamodb *db, const char *op, json_t *req, json_t **resp, cc_aws_call_info *info,
                       cc_error *err)
 {
     json_t *r = NULL;
@@ -67,7 +67,7 @@ cc_status cc_dynamodb_create_table(const cc_dynamodb *db, const char *table, con
     json_t *req = json_pack("{s:s, s:o?, s:o?, s:s}", "TableName", table, "AttributeDefinitions", attrs,
                             "KeySchema", schema, "BillingMode", "PAY_PER_REQUEST");
     cc_aws_call_info info;
-    cc_status st = send(db, "CreateTable", req, NULL, &info, err);
+    cc_status st = ddb_send(db, "CreateTable", req, NULL, &info, err);
     if (st != CC_OK && strcmp(info.aws_error, "ResourceInUseException") == 0 && err)
         err->code = st = CC_ECONFLICT;
     return st;
@@ -81,7 +81,7 @@ cc_status cc_dynamodb_describe_table(const cc_dynamodb *db, const char *table, j
     if (status)
         status[0] = '\0';
     json_t *resp;
-    cc_status st = send(db, "DescribeTable", json_pack("{s:s}", "TableName", table), &resp, NULL, err);
+    cc_status st = ddb_send(db, "DescribeTable", json_pack("{s:s}", "TableName", table), &resp, NULL, err);
     if (st != CC_OK)
         return st;
     json_t *t = json_object_get(resp, "Table");
@@ -89,8 +89,10 @@ cc_status cc_dynamodb_describe_table(const cc_dynamodb *db, const char *table, j
         json_decref(resp);
         return cc_error_set(err, CC_EIO, "dynamodb DescribeTable %s: answer has no Table", table);
     }
-    if (status)
-        snprintf(status, 16, "%s", json_string_value(json_object_get(t, "TableStatus")) ?: "");
+    if (status) {
+        const char *ts = json_string_value(json_object_get(t, "TableStatus"));
+        snprintf(status, 16, "%s", ts ? ts : "");
+    }
     if (table_desc)
         *table_desc = json_incref(t);
     json_decref(resp);
@@ -124,7 +126,7 @@ cc_status cc_dynamodb_put_item(const cc_dynamodb *db, const char *table, json_t 
     json_t *req = json_pack("{s:s, s:O}", "TableName", table, "Item", item);
     if (req)
         add_expr(req, "ConditionExpression", condition, names, values);
-    return send(db, "PutItem", req, NULL, info, err);
+    return ddb_send(db, "PutItem", req, NULL, info, err);
 }
 
 cc_status cc_dynamodb_get_item(const cc_dynamodb *db, const char *table, json_t *key, int consistent,
@@ -132,7 +134,7 @@ cc_status cc_dynamodb_get_item(const cc_dynamodb *db, const char *table, json_t 
 {
     *item = NULL;
     json_t *resp;
-    cc_status st = send(db, "GetItem",
+    cc_status st = ddb_send(db, "GetItem",
                         json_pack("{s:s, s:O, s:b}", "TableName", table, "Key", key, "ConsistentRead", consistent),
                         &resp, NULL, err);
     if (st != CC_OK)
@@ -155,7 +157,7 @@ cc_status cc_dynamodb_update_item(const cc_dynamodb *db, const char *table, json
     if (req)
         add_expr(req, "ConditionExpression", condition, names, values);
     json_t *resp;
-    cc_status st = send(db, "UpdateItem", req, &resp, info, err);
+    cc_status st = ddb_send(db, "UpdateItem", req, &resp, info, err);
     if (st == CC_OK && attributes) {
         json_t *a = json_object_get(resp, "Attributes");
         if (json_is_object(a))
@@ -183,7 +185,7 @@ cc_status cc_dynamodb_query(const cc_dynamodb *db, const char *table, const char
             json_object_set(req, "ExclusiveStartKey", start_key);
     }
     json_t *resp;
-    cc_status st = send(db, "Query", req, &resp, NULL, err);
+    cc_status st = ddb_send(db, "Query", req, &resp, NULL, err);
     if (st != CC_OK)
         return st;
     json_t *its = json_object_get(resp, "Items");

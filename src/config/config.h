@@ -55,6 +55,11 @@ typedef struct cc_config {
     char tls_key_path[1024];               /* tls.file.key_path */
     uint32_t tls_reload_interval_seconds;  /* tls.file.reload_interval_seconds [60] */
     char tls_client_ca_path[1024];         /* tls.file.client_ca_path (optional: require client certs) */
+    /* aws */
+    char aws_region[64];                   /* aws.region [AWS_REGION, AWS_DEFAULT_REGION, else us-east-1] */
+    char aws_endpoint_dynamodb[1024];      /* aws.endpoint_urls.dynamodb [https://dynamodb.<region>.amazonaws.com] */
+    char aws_endpoint_kms[1024];           /* aws.endpoint_urls.kms [https://kms.<region>.amazonaws.com] */
+    char aws_endpoint_sts[1024];           /* aws.endpoint_urls.sts [AWS_ENDPOINT_URL_STS, else https://sts.<region>.amazonaws.com] */
     /* tee */
     char tee_platform[16];                 /* tee.platform [none] | nitro */
     /* logging */

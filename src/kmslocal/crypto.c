@@ -179,12 +179,21 @@ cc_status kl_blob_open(const kl_key *key, const char *canon_ctx, const uint8_t *
     return CC_OK;
 }
 
+/* The throwaway certificates below must be signed (OpenSSL encodes a certificate
+ * to cache its extensions); one P-256 key per process signs them all. */
+static EVP_PKEY *wrap_signer;
+static pthread_once_t wrap_signer_once = PTHREAD_ONCE_INIT;
+static void make_wrap_signer(void) { wrap_signer = EVP_EC_gen("P-256"); }
+
 /* A throwaway certificate around a bare public key: OpenSSL 3.0's CMS API adds
  * key-transport recipients only from certificates.  With CMS_USE_KEYID only its
  * subjectKeyIdentifier (SHA-1 of the key bits, RFC 5280 method 1) reaches the
  * output, so the EnvelopedData is what a bare-key API would have produced. */
 static X509 *wrap_key(EVP_PKEY *pk)
 {
+    pthread_once(&wrap_signer_once, make_wrap_signer);
+    if (!wrap_signer)
+        return NULL;
     X509 *x = X509_new();
     if (!x)
         return NULL;
@@ -199,7 +208,7 @@ static X509 *wrap_key(EVP_PKEY *pk)
     if (ok) {
         X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
         ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_key_identifier, "hash");
-        ok = ext && X509_add_ext(x, ext, -1);
+        ok = ext && X509_add_ext(x, ext, -1) && X509_sign(x, wrap_signer, EVP_sha256()) > 0;
     }
     X509_EXTENSION_free(ext);
     X509_NAME_free(nm);

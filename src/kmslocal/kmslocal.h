@@ -51,6 +51,7 @@ typedef struct kl_config {
     int attestation_max_age_s;   /* how old an attestation document may be (300) */
     int admin_open;              /* key-scoped admin operations bypass the key policy */
     int max_skew_s;              /* SigV4 clock skew (300) */
+    const char *service;         /* SigV4 service name; NULL means "kms" (tests use the suite's "service") */
 } kl_config;
 
 /* Adds a credential (copies everything; the secret goes to locked memory). */

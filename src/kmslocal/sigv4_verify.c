@@ -334,8 +334,10 @@ int kl_sigv4_verify(const kl_config *cfg, const kl_request *req, time_t now, con
                        "Date in Credential scope does not match YYYYMMDD from X-Amz-Date");
         return 0;
     }
-    if (strcmp(parts[3], "kms") != 0) {
-        kl_reply_error(reply, 400, "InvalidSignatureException", "Credential should be scoped to correct service: 'kms'.");
+    const char *service = cfg->service ? cfg->service : "kms";
+    if (strcmp(parts[3], service) != 0) {
+        kl_reply_error(reply, 400, "InvalidSignatureException", "Credential should be scoped to correct service: '%s'.",
+                       service);
         return 0;
     }
     if (strcmp(parts[2], cfg->region) != 0) {

@@ -106,6 +106,11 @@ export async function getJson(port, path) {
   return r.json();
 }
 
+// Servers still running when the driver ends (a crash, a timeout's SIGTERM) are killed with it.
+const live = new Set();
+process.on("exit", () => { for (const p of live) p.kill("SIGKILL"); });
+for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(sig, () => process.exit(1));
+
 // Starts `containment-chamber server`, resolves {proc, port, startMs} once
 // /upcheck answers, or throws with the log's tail.
 export async function startServer(bin, config, log, extraFlags = []) {
@@ -115,8 +120,9 @@ export async function startServer(bin, config, log, extraFlags = []) {
   const proc = spawn(bin, ["server", "-c", config, `--server.listen_port=${port}`,
     `--metrics.listen_port=${mport}`, ...extraFlags], { stdio: ["ignore", out, out] });
   fs.closeSync(out);
+  live.add(proc);
   let exited = null;
-  proc.on("exit", (code, sig) => (exited = sig || code));
+  proc.on("exit", (code, sig) => { exited = sig || code; live.delete(proc); });
   for (let i = 0; i < 1000; i++) {
     if (exited !== null) break;
     try {

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# src/aws over real loopback sockets: starts the stand-ins of aws_standins.mjs
+# (STS web identity, EKS Pod Identity, IMDSv2, a flaky JSON service, a KMS
+# shape; every signed request re-signed with @smithy/signature-v4 and compared)
+# and dynalite 4.0.0, then runs tests/aws/test_aws_live against them.
+# Prints the C binary's "N passed, N failed" line (tests/run.sh adds it up).
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+CC_BUILD=${CC_BUILD:-$top/build}
+tools="$CC_BUILD/tools"
+# Tools live in the main build tree when a sub-tree (asan, h-*) runs the suite.
+[ -d "$tools/node_modules/dynalite" ] || tools="$top/build/tools"
+bin="$CC_BUILD/tests/aws/test_aws_live"
+fail() { echo "aws_live: $*"; echo "0 passed, 1 failed"; exit 1; }
+[ -d "$tools/node_modules/dynalite" ] && [ -d "$tools/node_modules/@smithy/signature-v4" ] \
+    || fail "npm tools missing in $tools (run scripts/install-deps.sh --test)"
+[ -x "$bin" ] || fail "$bin not built"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cc-aws-live.XXXXXX")
+spid= dpid=
+cleanup() {
+    [ -n "$spid" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
+    [ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The stand-ins print their port on the first line.
+POD_TOKEN_FILE="$work/pod-token" WEB_TOKEN_FILE="$work/web-identity-token" STS_TTL=4 STANDIN_MAX_SECONDS=240 \
+    node "$top/tests/integration/aws_standins.mjs" --tools "$tools" > "$work/standins.out" 2> "$work/standins.err" &
+spid=$!
+port=
+for _ in $(seq 100); do
+    port=$(head -n 1 "$work/standins.out" 2>/dev/null)
+    [ -n "$port" ] && break
+    kill -0 "$spid" 2>/dev/null || break
+    sleep 0.1
+done
+[ -n "$port" ] || { cat "$work/standins.err"; fail "stand-ins did not start"; }
+
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+dport=$(free_port)
+node "$tools/node_modules/dynalite/cli.js" --host 127.0.0.1 --port "$dport" --createTableMs 0 --deleteTableMs 0 \
+    --updateTableMs 0 > "$work/dynalite.log" 2>&1 &
+dpid=$!
+for _ in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$dport/" && break
+    kill -0 "$dpid" 2>/dev/null || break
+    sleep 0.1
+done
+curl -s -o /dev/null "http://127.0.0.1:$dport/" || { cat "$work/dynalite.log"; fail "dynalite did not start"; }
+
+CC_AWS_STANDIN="http://127.0.0.1:$port" CC_AWS_DYNALITE="http://127.0.0.1:$dport" CC_AWS_WORK="$work" "$bin"
+rc=$?
+if [ $rc -ne 0 ]; then echo "--- stand-ins stderr"; tail -n 20 "$work/standins.err"; fi
+exit $rc

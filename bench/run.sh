@@ -51,8 +51,10 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/cc-bench.XXXXXX")
 SERVER_PID=""
 LOADGEN_PID=""
 BLST_PID=""
+SLEEP_PID=""
 cleanup() {
     local rc=$?
+    if [[ -n $SLEEP_PID ]]; then kill "$SLEEP_PID" 2>/dev/null || true; fi
     if [[ -n $BLST_PID ]]; then kill -TERM "$BLST_PID" 2>/dev/null || true; wait "$BLST_PID" 2>/dev/null || true; fi
     if [[ -n $LOADGEN_PID ]]; then kill -TERM "$LOADGEN_PID" 2>/dev/null || true; wait "$LOADGEN_PID" 2>/dev/null || true; fi
     if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -169,7 +171,10 @@ proc_snapshot() { # "pid ticks comm" for every process (kernel threads included)
 sleep_until() { # sleep_until EPOCH_SECONDS (fractional)
     local d
     d=$(awk -v t="$1" -v n="$(date +%s.%N)" 'BEGIN { d = t - n; printf "%.3f", (d > 0) ? d : 0 }')
-    sleep "$d"
+    sleep "$d" & # in the background: `wait` lets the INT/TERM trap run at once
+    SLEEP_PID=$!
+    wait "$SLEEP_PID"
+    SLEEP_PID=""
 }
 top_others() { # top_others BEFORE AFTER WALL_S "pids to skip" → the 5 busiest other processes over the run
     awk -v hz="$clk" -v w="$3" -v n="$ncpu" -v skip=" $4 " '

@@ -28,6 +28,10 @@
  * IMDS counts as not configured when nothing answers on its address.
  *
  * Environment variables are read on every fetch, so a refresh sees changes.
+ * Tests that build the default chain must either provide credentials earlier
+ * in the chain or set AWS_EC2_METADATA_DISABLED=true (or point
+ * AWS_EC2_METADATA_SERVICE_ENDPOINT at a loopback stand-in): otherwise the
+ * last step sends a request to 169.254.169.254.
  * The three strings of cc_aws_credentials live in cc_secret memory.
  */
 #ifndef CC_AWS_CREDENTIALS_H

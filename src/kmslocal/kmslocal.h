@@ -6,6 +6,7 @@
  *
  * The pieces, one concern per file:
  *   main.c          flags → kl_config, start the server, wait for a signal
+ *   config.c        credentials (access key id → secret, principal ARN)
  *   server.c        libmicrohttpd glue → kl_request; routing on
  *                   X-Amz-Target: TrentService.<Op>; JSON 1.1 errors
  *   ops.c           the operations (CreateKey, Encrypt, Decrypt, ...)
@@ -152,7 +153,8 @@ cc_status kl_blob_seal(const kl_key *key, const char *canon_ctx, const uint8_t *
                        uint8_t **blob, size_t *blob_len, cc_error *err);
 /* The key id a blob names (37 bytes with NUL). CC_EINVAL if the blob is not ours. */
 cc_status kl_blob_key_id(const uint8_t *blob, size_t len, char key_id[37], cc_error *err);
-/* Opens a blob; CC_ECRYPTO if the tag (key, context or bytes) does not match. */
+/* Opens a blob; CC_ECRYPTO if the tag (key, context or bytes) does not match.  *pt is locked
+ * memory: free it with cc_secret_free(*pt, *pt_len + 1). */
 cc_status kl_blob_open(const kl_key *key, const char *canon_ctx, const uint8_t *blob, size_t len,
                        uint8_t **pt, size_t *pt_len, cc_error *err);
 

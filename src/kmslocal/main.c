@@ -53,13 +53,71 @@ static int parse_listen(const char *s, char *host, size_t cap, unsigned *port)
     return 0;
 }
 
+typedef struct cred_flags {
+    const char *akid, *secret, *principal;
+} cred_flags;
+
+/* Everything after the flags: credentials, root, store, server; returns the exit code. */
+static int serve(kl_config *cfg, const char *host, unsigned port, const char *state, const char *root_pem,
+                 const char *creds_file, const cred_flags *groups, size_t ngroups)
+{
+    cc_error err;
+    for (size_t g = 0; g < ngroups; g++)
+        if (kl_config_add_cred(cfg, groups[g].akid, groups[g].secret, groups[g].principal, NULL, &err) != CC_OK)
+            return die(err.msg, NULL);
+    if (creds_file && kl_config_load_credentials(cfg, creds_file, &err) != CC_OK)
+        return die(err.msg, NULL);
+    if (cfg->ncreds == 0)
+        return die("no credentials: give --access-key-id/--secret-access-key or --credentials-file", NULL);
+    if (root_pem) {
+        FILE *f = fopen(root_pem, "r");
+        if (!f)
+            return die("cannot open --attestation-root", root_pem);
+        cfg->attestation_root = PEM_read_X509(f, NULL, NULL, NULL);
+        fclose(f);
+        if (!cfg->attestation_root)
+            return die("--attestation-root is not a PEM certificate", root_pem);
+    }
+
+    kl_store store;
+    if (kl_store_open(&store, state, cfg->region, cfg->account, &err) != CC_OK)
+        return die(err.msg, NULL);
+    kl_server_ctx ctx = {.cfg = cfg, .store = &store};
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    kl_server *srv;
+    if (kl_server_start(&ctx, host, (uint16_t)port, &srv, &err) != CC_OK) {
+        kl_store_close(&store);
+        return die(err.msg, NULL);
+    }
+    char portbuf[8], nkeys[16], ncreds[16];
+    snprintf(portbuf, sizeof portbuf, "%u", kl_server_port(srv));
+    snprintf(nkeys, sizeof nkeys, "%zu", store.nkeys);
+    snprintf(ncreds, sizeof ncreds, "%zu", cfg->ncreds);
+    cc_log(CC_LOG_INFO, "kms-local listening", "address", host, "port", portbuf, "region", cfg->region, "account",
+           cfg->account, "keys", nkeys, "credentials", ncreds, "attestation_root", root_pem ? root_pem : "none",
+           "admin_open", cfg->admin_open ? "true" : "false", NULL);
+    int sig = 0;
+    sigwait(&set, &sig);
+    cc_log(CC_LOG_INFO, "kms-local stopping", NULL);
+    kl_server_stop(srv);
+    kl_store_close(&store);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *listen = NULL, *state = NULL, *root_pem = NULL, *creds_file = NULL;
     kl_config cfg = {.region = "us-east-1", .account = "000000000000", .attestation_max_age_s = 300,
                      .max_skew_s = 300};
     /* Credential groups: --access-key-id starts one, --secret-access-key and --principal-arn fill it. */
-    struct { const char *akid, *secret, *principal; } groups[64];
+    cred_flags groups[64];
     size_t ngroups = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -115,51 +173,7 @@ int main(int argc, char **argv)
     unsigned port;
     if (parse_listen(listen, host, sizeof host, &port) != 0)
         return die("--listen must be HOST:PORT", listen);
-    cc_error err;
-    for (size_t g = 0; g < ngroups; g++)
-        if (kl_config_add_cred(&cfg, groups[g].akid, groups[g].secret, groups[g].principal, NULL, &err) != CC_OK)
-            return die(err.msg, NULL);
-    if (creds_file && kl_config_load_credentials(&cfg, creds_file, &err) != CC_OK)
-        return die(err.msg, NULL);
-    if (cfg.ncreds == 0)
-        return die("no credentials: give --access-key-id/--secret-access-key or --credentials-file", NULL);
-    if (root_pem) {
-        FILE *f = fopen(root_pem, "r");
-        if (!f)
-            return die("cannot open --attestation-root", root_pem);
-        cfg.attestation_root = PEM_read_X509(f, NULL, NULL, NULL);
-        fclose(f);
-        if (!cfg.attestation_root)
-            return die("--attestation-root is not a PEM certificate", root_pem);
-    }
-
-    kl_store store;
-    if (kl_store_open(&store, state, cfg.region, cfg.account, &err) != CC_OK)
-        return die(err.msg, NULL);
-    kl_server_ctx ctx = {.cfg = &cfg, .store = &store};
-
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    kl_server *srv;
-    if (kl_server_start(&ctx, host, (uint16_t)port, &srv, &err) != CC_OK)
-        return die(err.msg, NULL);
-    char portbuf[8], nkeys[16], ncreds[16];
-    snprintf(portbuf, sizeof portbuf, "%u", kl_server_port(srv));
-    snprintf(nkeys, sizeof nkeys, "%zu", store.nkeys);
-    snprintf(ncreds, sizeof ncreds, "%zu", cfg.ncreds);
-    cc_log(CC_LOG_INFO, "kms-local listening", "address", host, "port", portbuf, "region", cfg.region, "account",
-           cfg.account, "keys", nkeys, "credentials", ncreds, "attestation_root", root_pem ? root_pem : "none",
-           "admin_open", cfg.admin_open ? "true" : "false", NULL);
-    int sig = 0;
-    sigwait(&set, &sig);
-    cc_log(CC_LOG_INFO, "kms-local stopping", NULL);
-    kl_server_stop(srv);
-    kl_store_close(&store);
+    int rc = serve(&cfg, host, port, state, root_pem, creds_file, groups, ngroups);
     kl_config_free(&cfg);
-    return 0;
+    return rc;
 }

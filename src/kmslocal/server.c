@@ -266,11 +266,11 @@ cc_status kl_server_start(kl_server_ctx *ctx, const char *host, uint16_t port, k
     if (!srv)
         return cc_error_set(err, CC_ENOMEM, "out of memory");
     srv->ctx = ctx;
-    srv->daemon = MHD_start_daemon(flags, port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
-                                   (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_LIMIT,
-                                   (unsigned)256, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-                                   MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL, MHD_OPTION_END);
+    srv->daemon = MHD_start_daemon(flags, port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+                                   on_mhd_error, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                                   MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED,
+                                   on_completed, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
     if (!srv->daemon) {
         free(srv);
         return cc_error_set(err, CC_EIO, "cannot listen on %s:%u", host, port);

@@ -64,6 +64,31 @@ void cc_interchange_free(cc_interchange *ic);
 
 typedef struct cc_slashing cc_slashing;
 
+/*
+ * An asynchronous check, for callers that must not park a thread while the
+ * record is committed (the HTTP server signs on a small pool of threads).
+ * The caller fills the message fields, done and arg; the backend fills status
+ * and err and then calls done(check) exactly once — on a backend thread, or
+ * on the caller's own thread for a synchronous backend.  status CC_OK means
+ * the record is durable.  done must not block; check must stay valid until
+ * it has been called.
+ */
+typedef enum cc_slashing_kind { CC_SLASHING_BLOCK = 0, CC_SLASHING_ATTESTATION } cc_slashing_kind;
+
+typedef struct cc_slashing_check {
+    cc_slashing_kind kind;
+    uint8_t pubkey[48];
+    uint64_t slot;         /* CC_SLASHING_BLOCK */
+    uint64_t source_epoch; /* CC_SLASHING_ATTESTATION */
+    uint64_t target_epoch;
+    uint8_t signing_root[32];
+    cc_status status;
+    cc_error err;
+    void (*done)(struct cc_slashing_check *check);
+    void *arg;
+    struct cc_slashing_check *next; /* the backend's, while queued */
+} cc_slashing_check;
+
 typedef struct cc_slashing_ops {
     const char *name;
     cc_status (*check_block)(cc_slashing *db, const uint8_t pubkey[48], uint64_t slot,
@@ -79,6 +104,8 @@ typedef struct cc_slashing_ops {
     cc_status (*export_)(cc_slashing *db, const uint8_t (*pubkeys)[48], size_t count, cc_interchange **out,
                          cc_error *err);
     void (*close)(cc_slashing *db);
+    /* Optional: queue an asynchronous check (see cc_slashing_check). NULL → the synchronous calls are used. */
+    void (*submit)(cc_slashing *db, cc_slashing_check *check);
 } cc_slashing_ops;
 
 struct cc_slashing {
@@ -110,6 +137,21 @@ static inline cc_status cc_slashing_check_attestation(cc_slashing *db, const uin
                                                       uint64_t target, const uint8_t root[32], cc_error *err)
 {
     return db->ops->check_attestation(db, pk, source, target, root, err);
+}
+/* Submits check to the backend, asynchronously where the backend can. */
+static inline void cc_slashing_submit(cc_slashing *db, cc_slashing_check *check)
+{
+    if (db->ops->submit) {
+        db->ops->submit(db, check);
+        return;
+    }
+    cc_error_clear(&check->err);
+    if (check->kind == CC_SLASHING_BLOCK)
+        check->status = db->ops->check_block(db, check->pubkey, check->slot, check->signing_root, &check->err);
+    else
+        check->status = db->ops->check_attestation(db, check->pubkey, check->source_epoch, check->target_epoch,
+                                                   check->signing_root, &check->err);
+    check->done(check);
 }
 static inline void cc_slashing_close(cc_slashing *db)
 {

@@ -61,20 +61,10 @@
 #define SQ_BUSY_TIMEOUT_MS 5000
 #define SQ_MAX_VALUE ((uint64_t)INT64_MAX)
 
-enum { REQ_BLOCK, REQ_ATTESTATION };
-
-/* One caller's check, on the caller's stack until the writer completes it. */
-typedef struct sq_req {
-    int kind;
-    const uint8_t *pubkey;
-    uint64_t a, b; /* slot, or source and target */
-    const uint8_t *root;
-    cc_status status;
-    cc_error err;
-    int done;
-    pthread_cond_t cv;
-    struct sq_req *next;
-} sq_req;
+/*
+ * Every check, synchronous or not, travels as a cc_slashing_check through one
+ * queue to the writer thread (see sq_submit and submit_and_wait below).
+ */
 
 /* pubkey -> validators.id, owned by whoever holds conn_lock. */
 typedef struct sq_id_slot {
@@ -164,7 +154,7 @@ typedef struct sq_db {
     /* The queue of pending checks. */
     pthread_mutex_t q_lock;
     pthread_cond_t q_cv;
-    sq_req *head, *tail;
+    cc_slashing_check *head, *tail;
     int stopping;
     pthread_t writer;
     uint64_t batches, checks;
@@ -466,17 +456,18 @@ static cc_status check_attestation_tx(sq_db *db, const uint8_t pk[48], uint64_t 
 
 /* ---- the writer ----------------------------------------------------------- */
 
-static void run_batch(sq_db *db, sq_req *batch)
+static void run_batch(sq_db *db, cc_slashing_check *batch)
 {
     cc_error terr;
     cc_status st = exec(db, "BEGIN IMMEDIATE", &terr);
     if (st == CC_OK) {
-        for (sq_req *r = batch; r; r = r->next) {
+        for (cc_slashing_check *r = batch; r; r = r->next) {
             cc_error_clear(&r->err);
-            if (r->kind == REQ_BLOCK)
-                r->status = check_block_tx(db, r->pubkey, r->a, r->root, &r->err);
+            if (r->kind == CC_SLASHING_BLOCK)
+                r->status = check_block_tx(db, r->pubkey, r->slot, r->signing_root, &r->err);
             else
-                r->status = check_attestation_tx(db, r->pubkey, r->a, r->b, r->root, &r->err);
+                r->status = check_attestation_tx(db, r->pubkey, r->source_epoch, r->target_epoch, r->signing_root,
+                                                 &r->err);
             if (r->status == CC_EIO || r->status == CC_ENOMEM) {
                 st = r->status;
                 terr = r->err;
@@ -491,7 +482,7 @@ static void run_batch(sq_db *db, sq_req *batch)
         id_cache_clear(db);
         cc_log(CC_LOG_ERROR, "slashing protection batch failed, nothing signed", "path", db->path, "error",
                terr.msg, NULL);
-        for (sq_req *r = batch; r; r = r->next) {
+        for (cc_slashing_check *r = batch; r; r = r->next) {
             r->status = cc_error_set(&r->err, CC_EIO, "not recorded (slashing database transaction failed): %s",
                                      terr.msg);
         }
@@ -507,7 +498,7 @@ static void *writer_main(void *arg)
             pthread_cond_wait(&db->q_cv, &db->q_lock);
         if (!db->head)
             break; /* stopping and drained */
-        sq_req *batch = db->head;
+        cc_slashing_check *batch = db->head;
         db->head = db->tail = NULL;
         pthread_mutex_unlock(&db->q_lock);
 
@@ -515,29 +506,31 @@ static void *writer_main(void *arg)
         run_batch(db, batch);
         pthread_mutex_unlock(&db->conn_lock);
 
+        /* Only now, after COMMIT returned, does any caller hear its verdict. */
+        uint64_t n = 0;
+        for (cc_slashing_check *r = batch, *next; r; r = next) {
+            next = r->next; /* r may be gone as soon as done() returns */
+            n++;
+            r->done(r);
+        }
         pthread_mutex_lock(&db->q_lock);
         db->batches++;
-        for (sq_req *r = batch, *next; r; r = next) {
-            next = r->next; /* r may be gone as soon as it is marked done */
-            db->checks++;
-            r->done = 1;
-            pthread_cond_signal(&r->cv);
-        }
+        db->checks += n;
     }
     pthread_mutex_unlock(&db->q_lock);
     return NULL;
 }
 
-static cc_status submit(sq_db *db, sq_req *r, cc_error *err)
+static void sq_submit(cc_slashing *base, cc_slashing_check *r)
 {
-    r->done = 0;
+    sq_db *db = (sq_db *)base;
     r->next = NULL;
-    pthread_cond_init(&r->cv, NULL);
     pthread_mutex_lock(&db->q_lock);
     if (db->stopping) {
         pthread_mutex_unlock(&db->q_lock);
-        pthread_cond_destroy(&r->cv);
-        return cc_error_set(err, CC_EUNAVAILABLE, "slashing database %s is closing", db->path);
+        r->status = cc_error_set(&r->err, CC_EUNAVAILABLE, "slashing database %s is closing", db->path);
+        r->done(r);
+        return;
     }
     if (db->tail)
         db->tail->next = r;
@@ -545,10 +538,41 @@ static cc_status submit(sq_db *db, sq_req *r, cc_error *err)
         db->head = r;
     db->tail = r;
     pthread_cond_signal(&db->q_cv);
-    while (!r->done)
-        pthread_cond_wait(&r->cv, &db->q_lock);
     pthread_mutex_unlock(&db->q_lock);
-    pthread_cond_destroy(&r->cv);
+}
+
+/*
+ * A synchronous caller waits on its own condition variable under the
+ * database's q_lock, which sync_done takes too: the waiter cannot see done and
+ * destroy cv before the signal has returned.
+ */
+typedef struct sq_sync {
+    sq_db *db;
+    pthread_cond_t cv;
+    int done;
+} sq_sync;
+
+static void sync_done(cc_slashing_check *r)
+{
+    sq_sync *s = r->arg;
+    pthread_mutex_lock(&s->db->q_lock);
+    s->done = 1;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->db->q_lock);
+}
+
+static cc_status submit_and_wait(sq_db *db, cc_slashing_check *r, cc_error *err)
+{
+    sq_sync s = {.db = db};
+    pthread_cond_init(&s.cv, NULL);
+    r->done = sync_done;
+    r->arg = &s;
+    sq_submit(&db->base, r);
+    pthread_mutex_lock(&db->q_lock);
+    while (!s.done)
+        pthread_cond_wait(&s.cv, &db->q_lock);
+    pthread_mutex_unlock(&db->q_lock);
+    pthread_cond_destroy(&s.cv);
     if (r->status != CC_OK && err)
         *err = r->err;
     return r->status;
@@ -557,16 +581,20 @@ static cc_status submit(sq_db *db, sq_req *r, cc_error *err)
 static cc_status sq_check_block(cc_slashing *base, const uint8_t pubkey[48], uint64_t slot,
                                 const uint8_t signing_root[32], cc_error *err)
 {
-    sq_req r = {.kind = REQ_BLOCK, .pubkey = pubkey, .a = slot, .root = signing_root};
-    return submit((sq_db *)base, &r, err);
+    cc_slashing_check r = {.kind = CC_SLASHING_BLOCK, .slot = slot};
+    memcpy(r.pubkey, pubkey, 48);
+    memcpy(r.signing_root, signing_root, 32);
+    return submit_and_wait((sq_db *)base, &r, err);
 }
 
 static cc_status sq_check_attestation(cc_slashing *base, const uint8_t pubkey[48], uint64_t source_epoch,
                                       uint64_t target_epoch, const uint8_t signing_root[32], cc_error *err)
 {
-    sq_req r = {.kind = REQ_ATTESTATION, .pubkey = pubkey, .a = source_epoch, .b = target_epoch,
-                .root = signing_root};
-    return submit((sq_db *)base, &r, err);
+    cc_slashing_check r = {.kind = CC_SLASHING_ATTESTATION, .source_epoch = source_epoch,
+                           .target_epoch = target_epoch};
+    memcpy(r.pubkey, pubkey, 48);
+    memcpy(r.signing_root, signing_root, 32);
+    return submit_and_wait((sq_db *)base, &r, err);
 }
 
 /* ---- import --------------------------------------------------------------- */
@@ -934,6 +962,7 @@ static const cc_slashing_ops sq_ops = {
     .import = sq_import,
     .export_ = sq_export,
     .close = sq_close,
+    .submit = sq_submit,
 };
 
 /* Binds the database to gvr on first open; refuses another root afterwards. */

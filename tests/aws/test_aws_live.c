@@ -347,7 +347,7 @@ TEST(dynamodb_on_dynalite)
 
     /* Query: three more sort keys under the same pk, paged by two. */
     for (int i = 1; i <= 3; i++) {
-        char sk[8];
+        char sk[16];
         snprintf(sk, sizeof sk, "%d", i);
         json_t *it = json_pack("{s:{s:s}, s:{s:s}}", "pk", "S", "0xaabb", "sk", "N", sk);
         CHECK(cc_dynamodb_put_item(&db, "slashing", it, NULL, NULL, NULL, NULL, &err) == CC_OK);
@@ -424,6 +424,7 @@ TEST(kms_requests_and_answers)
     CHECK_EQ_STR(json_string_value(json_object_get(meta, "KeyState")), "Enabled");
     json_decref(meta);
 
+    cc_kms_bytes_free(&blob);
     CHECK(cc_kms_encrypt(&kms, "alias/none", pt, sizeof pt, NULL, &blob, &err) == CC_ENOTFOUND);
     CHECK(strstr(err.msg, "kms Encrypt: NotFoundException") == err.msg);
     cc_kms_bytes_free(&blob);

@@ -169,7 +169,7 @@ static const cc_aws_credentials_provider_ops fake_ops = {"fake", fake_fetch, fak
 
 TEST(cache_refreshes_at_half_life_for_short_lifetimes)
 {
-    fake f = {{&fake_ops}, 0, 2, CC_OK, "AKIAFAKE"};
+    fake f = {{&fake_ops}, 0, 4, CC_OK, "AKIAFAKE"};
     cc_aws_credentials_provider *p;
     CHECK(cc_aws_credentials_cached_new(&f.base, &p, NULL) == CC_OK);
     cc_aws_credentials *a = NULL, *b = NULL, *c = NULL;
@@ -178,7 +178,7 @@ TEST(cache_refreshes_at_half_life_for_short_lifetimes)
     CHECK_EQ_INT(f.fetches, 1);
     if (a && b)
         CHECK_EQ_STR(a->access_key_id, b->access_key_id);
-    sleep(2); /* lifetime 2 s → refresh after 1 s */
+    sleep(2); /* lifetime 4 s → refresh after 2 s (5 min would be past expiry) */
     CHECK(cc_aws_credentials_get(p, &c, NULL) == CC_OK);
     CHECK_EQ_INT(f.fetches, 2);
     if (c)

@@ -150,6 +150,32 @@ TEST(untrusted_or_tampered_documents_are_refused)
     free(d);
 }
 
+TEST(every_truncation_and_byte_flip_is_refused)
+{
+    attdoc_fields f = fields();
+    size_t len;
+    uint8_t *d = doc_for(&ca, &f, &len);
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    kl_attestation a;
+    int accepted = 0;
+    for (size_t n = 0; n < len; n += 3)
+        accepted += kl_attestation_verify(d, n, ca.root, time(NULL), 300, &a, NULL) == CC_OK;
+    /* flipping any bit the signature covers (or the signature itself) must be caught; bytes of the
+     * unprotected header are the only ones outside it, and it is an empty map here */
+    for (size_t i = 0; i < len; i += 5) {
+        d[i] ^= 0x40;
+        if (kl_attestation_verify(d, len, ca.root, time(NULL), 300, &a, NULL) == CC_OK) {
+            accepted++;
+            kl_attestation_free(&a);
+        }
+        d[i] ^= 0x40;
+    }
+    CHECK_EQ_INT(accepted, 0);
+    free(d);
+}
+
 TEST(age_and_validity)
 {
     attdoc_fields f = fields();
@@ -338,6 +364,7 @@ int main(void)
     RUN(document_verifies_and_reads_back);
     RUN(optional_fields_may_be_null);
     RUN(untrusted_or_tampered_documents_are_refused);
+    RUN(every_truncation_and_byte_flip_is_refused);
     RUN(age_and_validity);
     RUN(cms_envelope_shape_and_round_trip);
     RUN(cms_refuses_non_rsa_keys);

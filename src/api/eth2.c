@@ -30,18 +30,6 @@
 
 #define SIGN_PREFIX "/api/v1/eth2/sign/"
 
-static void log_sign(const cc_http_request *req, const char *pubkey_hex, int type, int status, double ms,
-                     const char *reason)
-{
-    cc_metrics_record_sign(type, status, ms / 1e3);
-    char st[8], dur[32];
-    snprintf(st, sizeof st, "%d", status);
-    snprintf(dur, sizeof dur, "%.3f", ms);
-    cc_log(status == 200 ? CC_LOG_DEBUG : CC_LOG_WARN, status == 200 ? "signed" : "sign refused", "request_id",
-           req->request_id, "pubkey", pubkey_hex, "type", type >= 0 ? cc_sign_type_name((cc_sign_type)type) : "unknown", "status", st, "duration_ms", dur, "reason",
-           reason, NULL);
-}
-
 static double elapsed_ms(const struct timespec *t0)
 {
     struct timespec t1;
@@ -49,69 +37,159 @@ static double elapsed_ms(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-static void handle_sign(cc_app *app, const cc_http_request *req, const char *pubkey_hex, cc_http_response *res)
-{
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+/*
+ * One signing request from admission to answer.  It outlives the handler
+ * call when the request waits for its anti-slashing record, so it carries
+ * copies of what the answer needs.
+ */
+typedef struct sign_job {
+    cc_app *app;
+    int type;                /* cc_sign_type, or -1 before the body is parsed */
+    int accept_json;
     uint8_t pubkey[CC_BLS_PUBKEY_LEN];
-    cc_error err;
+    char pubkey_hex[2 * CC_BLS_PUBKEY_LEN + 3];
+    char request_id[24];
+    struct timespec t0, deadline;
     cc_sign_request sr;
-    int type = -1;
-    struct timespec deadline;
+    cc_slashing_check check; /* gated types: the record that must be durable first */
+    cc_http_pending *pending;
+} sign_job;
 
-    if (cc_limiter_admit(&app->limiter, &deadline, &err) != CC_OK) {
-        cc_http_reply_error(res, 503, err.msg);
-        log_sign(req, pubkey_hex, type, 503, elapsed_ms(&t0), err.msg);
+/* Answers, logs, counts and leaves the limiter: every admitted request ends here once. */
+static void sign_end(sign_job *job, cc_http_response *res, const cc_error *err)
+{
+    double ms = elapsed_ms(&job->t0);
+    int status = err ? cc_status_http(err->code) : 200;
+    if (err)
+        cc_http_reply_error(res, status, err->msg);
+    cc_metrics_record_sign(job->type, status, ms / 1e3);
+    char st[8], dur[32];
+    snprintf(st, sizeof st, "%d", status);
+    snprintf(dur, sizeof dur, "%.3f", ms);
+    cc_log(status == 200 ? CC_LOG_DEBUG : CC_LOG_WARN, status == 200 ? "signed" : "sign refused", "request_id",
+           job->request_id, "pubkey", job->pubkey_hex, "type",
+           job->type >= 0 ? cc_sign_type_name((cc_sign_type)job->type) : "unknown", "status", st, "duration_ms",
+           dur, "reason", err ? err->msg : NULL, NULL);
+    cc_limiter_depart(&job->app->limiter);
+}
+
+/* Signs job's root and answers; called only once any anti-slashing record is durable. */
+static void sign_now(sign_job *job, cc_http_response *res)
+{
+    cc_error err;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    /*
+     * Refusing here is safe: the record is durable, so the validator client's
+     * retry of the same message is an identical re-request and is signed.
+     */
+    if (now.tv_sec > job->deadline.tv_sec ||
+        (now.tv_sec == job->deadline.tv_sec && now.tv_nsec > job->deadline.tv_nsec)) {
+        cc_error_set(&err, CC_EUNAVAILABLE, "timed out after %.0f s", job->app->limiter.timeout_seconds);
+        sign_end(job, res, &err);
         return;
     }
-    if (cc_hex_decode_exact(pubkey_hex, pubkey, sizeof pubkey, &err) != CC_OK) {
-        cc_error_prefix(&err, "pubkey in path");
-        goto fail;
-    }
-    if (!cc_keyring_contains(app->keyring, pubkey)) {
-        cc_error_set(&err, CC_ENOTFOUND, "no key for public key %.120s", pubkey_hex);
-        goto fail;
-    }
-    if (cc_sign_request_parse(req->body, req->body_len, &app->network, &sr, &err) != CC_OK)
-        goto fail;
-    type = (int)sr.type;
-
-    cc_status st = CC_OK;
-    if (sr.gate == CC_GATE_BLOCK)
-        st = cc_slashing_check_block(app->slashing, pubkey, sr.slot, sr.signing_root, &err);
-    else if (sr.gate == CC_GATE_ATTESTATION)
-        st = cc_slashing_check_attestation(app->slashing, pubkey, sr.source_epoch, sr.target_epoch,
-                                           sr.signing_root, &err);
-    if (st != CC_OK)
-        goto fail;
-
-    /*
-     * Past this point a refusal is safe: the record is durable, so the
-     * validator client's retry of the same message is an identical
-     * re-request and will be signed.
-     */
-    if (cc_limiter_enter(&app->limiter, &deadline, &err) != CC_OK)
-        goto fail;
     uint8_t sig[CC_BLS_SIG_LEN];
-    /* A key removed between the check above and now is simply not found. */
-    st = cc_keyring_sign(app->keyring, pubkey, sr.signing_root, sizeof sr.signing_root, sig, &err);
-    cc_limiter_leave(&app->limiter);
-    if (st != CC_OK)
-        goto fail;
+    /* A key removed since admission is simply not found. */
+    if (cc_keyring_sign(job->app->keyring, job->pubkey, job->sr.signing_root, sizeof job->sr.signing_root, sig,
+                        &err) != CC_OK) {
+        sign_end(job, res, &err);
+        return;
+    }
     char sig_hex[2 * CC_BLS_SIG_LEN + 3];
     cc_hex_encode0x(sig, sizeof sig, sig_hex);
-    if (cc_http_accepts_json(req->accept))
+    if (job->accept_json)
         cc_http_reply(res, 200, "application/json", "{\"signature\":\"%s\"}", sig_hex);
     else
         cc_http_reply(res, 200, "text/plain; charset=utf-8", "%s", sig_hex);
-    cc_limiter_depart(&app->limiter);
-    log_sign(req, pubkey_hex, type, 200, elapsed_ms(&t0), NULL);
+    sign_end(job, res, NULL);
+}
+
+/* The connection's thread again, after the record's commit. */
+static void sign_resumed(void *arg, cc_http_response *res)
+{
+    sign_job *job = arg;
+    if (job->check.status != CC_OK)
+        sign_end(job, res, &job->check.err);
+    else
+        sign_now(job, res);
+    free(job);
+}
+
+/* The anti-slashing writer's thread, right after COMMIT: hand back to the connection. */
+static void sign_checked(cc_slashing_check *check)
+{
+    sign_job *job = check->arg;
+    cc_http_resume(job->pending);
+}
+
+static void handle_sign(cc_app *app, const cc_http_request *req, const char *pubkey_hex, cc_http_response *res)
+{
+    sign_job *job = calloc(1, sizeof *job);
+    if (!job) {
+        cc_http_reply_error(res, 500, "out of memory");
+        return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &job->t0);
+    job->app = app;
+    job->type = -1;
+    job->accept_json = cc_http_accepts_json(req->accept);
+    snprintf(job->pubkey_hex, sizeof job->pubkey_hex, "%.*s", (int)(sizeof job->pubkey_hex - 1), pubkey_hex);
+    memcpy(job->request_id, req->request_id, sizeof job->request_id);
+    cc_error err;
+
+    if (cc_limiter_admit(&app->limiter, &job->deadline, &err) != CC_OK) {
+        cc_http_reply_error(res, 503, err.msg);
+        cc_metrics_record_sign(-1, 503, elapsed_ms(&job->t0) / 1e3);
+        cc_log(CC_LOG_WARN, "sign refused", "request_id", job->request_id, "status", "503", "reason", err.msg,
+               NULL);
+        free(job);
+        return;
+    }
+    if (cc_hex_decode_exact(pubkey_hex, job->pubkey, sizeof job->pubkey, &err) != CC_OK) {
+        cc_error_prefix(&err, "pubkey in path");
+        goto fail;
+    }
+    if (!cc_keyring_contains(app->keyring, job->pubkey)) {
+        cc_error_set(&err, CC_ENOTFOUND, "no key for public key %.120s", pubkey_hex);
+        goto fail;
+    }
+    if (cc_sign_request_parse(req->body, req->body_len, &app->network, &job->sr, &err) != CC_OK)
+        goto fail;
+    job->type = (int)job->sr.type;
+    if (job->sr.gate == CC_GATE_NONE) {
+        sign_now(job, res);
+        free(job);
+        return;
+    }
+
+    /* Blocks and attestations: the record must be durable before the signature is even computed. */
+    cc_slashing_check *c = &job->check;
+    c->kind = job->sr.gate == CC_GATE_BLOCK ? CC_SLASHING_BLOCK : CC_SLASHING_ATTESTATION;
+    memcpy(c->pubkey, job->pubkey, sizeof c->pubkey);
+    c->slot = job->sr.slot;
+    c->source_epoch = job->sr.source_epoch;
+    c->target_epoch = job->sr.target_epoch;
+    memcpy(c->signing_root, job->sr.signing_root, sizeof c->signing_root);
+    c->arg = job;
+    job->pending = cc_http_defer(req, sign_resumed, job);
+    if (job->pending) {
+        c->done = sign_checked;
+        cc_slashing_submit(app->slashing, c);
+        return; /* answered by sign_resumed on this connection's thread */
+    }
+    /* No transport to park on (direct calls in tests): wait inline. */
+    if (c->kind == CC_SLASHING_BLOCK)
+        c->status = cc_slashing_check_block(app->slashing, c->pubkey, c->slot, c->signing_root, &c->err);
+    else
+        c->status = cc_slashing_check_attestation(app->slashing, c->pubkey, c->source_epoch, c->target_epoch,
+                                                  c->signing_root, &c->err);
+    sign_resumed(job, res);
     return;
 
 fail:
-    cc_limiter_depart(&app->limiter);
-    cc_http_reply_error(res, cc_status_http(err.code), err.msg);
-    log_sign(req, pubkey_hex, type, res->status, elapsed_ms(&t0), err.msg);
+    sign_end(job, res, &err);
+    free(job);
 }
 
 static void handle_public_keys(cc_app *app, cc_http_response *res)

@@ -19,6 +19,7 @@ typedef struct cc_http_request {
     const char *body;       /* request body (NUL-terminated copy) */
     size_t body_len;
     char request_id[24];    /* for logs */
+    void *transport;        /* the server's per-request state (cc_http_defer); NULL outside a server */
 } cc_http_request;
 
 typedef struct cc_http_response {
@@ -37,5 +38,23 @@ void cc_http_reply_error(cc_http_response *res, int status, const char *message)
 
 /* 1 if Accept asks for application/json or * / * (any entry, parameters ignored). */
 int cc_http_accepts_json(const char *accept);
+
+/*
+ * Deferred responses.  A handler that must wait — for the group commit of an
+ * anti-slashing record, or for a slow job — calls cc_http_defer and returns at
+ * once: the connection is parked and no thread waits for it.  Later, any
+ * thread calls cc_http_resume(p) exactly once; the server then runs
+ * k(arg, res) on the connection's own thread to fill the response.  The
+ * request (and its body) stay valid until k has run.
+ *
+ * cc_http_defer returns NULL when the transport cannot defer (a handler
+ * called directly, as in unit tests); the handler then does the work inline.
+ * Implemented by the transport (server.c).
+ */
+typedef struct cc_http_pending cc_http_pending;
+typedef void (*cc_http_continuation)(void *arg, cc_http_response *res);
+
+cc_http_pending *cc_http_defer(const cc_http_request *req, cc_http_continuation k, void *arg);
+void cc_http_resume(cc_http_pending *p);
 
 #endif

@@ -23,8 +23,9 @@
 # Ends with "FIGURES …" and "N passed, N failed".  Logs stay in build/e2e/logs.
 #
 # Environment: CC_BIN (signer binary), E2E_SECONDS_PER_SLOT (2), E2E_FINALIZED_EPOCH (3),
-# E2E_FINALITY_TIMEOUT (seconds for the first finality, 240), E2E_KEEP_DATA=1 keeps the
-# chain and signer data under build/e2e/data.
+# E2E_BUDGET (570 s for the whole run; the first-finality timeout is what the install leaves
+# of it minus 150 s, within 120..300 s), E2E_FINALITY_TIMEOUT (overrides that),
+# E2E_GENESIS_DELAY (20), E2E_KEEP_DATA=1 keeps the chain and signer data under build/e2e/data.
 set -uo pipefail
 shopt -s lastpipe
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,7 +37,8 @@ LOGS=$E2E/logs
 DATA=$E2E/data
 SPS=${E2E_SECONDS_PER_SLOT:-2}
 WANT_FINAL=${E2E_FINALIZED_EPOCH:-3}
-FINALITY_TIMEOUT=${E2E_FINALITY_TIMEOUT:-240}
+BUDGET=${E2E_BUDGET:-570}   # seconds for the whole run, install included (the runner allows 900)
+FINALITY_TIMEOUT=${E2E_FINALITY_TIMEOUT:-}
 H="node $here/harness.mjs"
 T0=$SECONDS
 
@@ -129,8 +131,11 @@ mkdir -p "$DATA/keys"
 GENESIS_DELAY=${E2E_GENESIS_DELAY:-20}
 genesis_time=$(( $(date +%s) + GENESIS_DELAY ))
 CHAIN_ARGS=(--params.SECONDS_PER_SLOT "$SPS" --params.ALTAIR_FORK_EPOCH 0)
+[ -n "${E2E_BELLATRIX_EPOCH:-}" ] && CHAIN_ARGS+=(--params.BELLATRIX_FORK_EPOCH "$E2E_BELLATRIX_EPOCH")
+BN_EXTRA=()
+[ -n "${E2E_BELLATRIX_EPOCH:-}" ] && BN_EXTRA+=(--execution.engineMock)
 (cd "$DATA" && exec "$LODESTAR" dev --dataDir "$DATA/beacon" --reset \
-    --genesisValidators 8 --genesisTime "$genesis_time" "${CHAIN_ARGS[@]}" --eth1=false \
+    --genesisValidators 8 --genesisTime "$genesis_time" "${CHAIN_ARGS[@]}" "${BN_EXTRA[@]}" --eth1=false \
     --listenAddress 127.0.0.1 --discv5=false --port "$P2P" --mdns=false \
     --rest.address 127.0.0.1 --rest.port "$REST" --metrics=false --logFile none) > "$LOGS/beacon.log" 2>&1 &
 bn_pid=$!
@@ -188,13 +193,19 @@ for ((i = 0; i < 50; i++)); do grep -q listening "$LOGS/proxy.log" 2>/dev/null &
 vc_pid=$!
 note "proxy pid $proxy_pid on 127.0.0.1:$PROXY, validator client pid $vc_pid"
 
-finalized() { curl -sf "$BN/eth/v1/beacon/states/head/finality_checkpoints" 2>/dev/null |
+finalized() { curl -sf --max-time 5 "$BN/eth/v1/beacon/states/head/finality_checkpoints" 2>/dev/null |
     node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).data.finalized.epoch)}catch{console.log(-1)}})'; }
 wait_final() {  # wait_final EPOCH TIMEOUT: until finalized >= EPOCH; every process must stay up
-    local want=$1 limit=$2 start=$SECONDS f
+    local want=$1 limit=$2 start=$SECONDS f last=-2 head
     while ((SECONDS - start < limit)); do
         f=$(finalized); f=${f:--1}
         ((f >= want)) && { echo "$f"; return 0; }
+        if ((f != last)); then   # progress, on stderr (the caller captures stdout)
+            head=$(curl -sf --max-time 5 "$BN/eth/v1/beacon/headers/head" 2>/dev/null |
+                node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).data.header.message.slot)}catch{console.log("?")}})')
+            echo "# [$((SECONDS - T0))s] finalized epoch $f, head slot $head" >&2
+            last=$f
+        fi
         for p in "$bn_pid" "$vc_pid" "$proxy_pid" "$sig_pid"; do kill -0 "$p" 2>/dev/null || { echo "$f"; return 2; }; done
         sleep 1
     done
@@ -212,6 +223,12 @@ other_errors_in() {  # the other error lines (beacon node side: late publication
 }
 
 # ---- 6. finality ------------------------------------------------------------------------------
+# What is left of the budget after the install, minus ~150 s for the drills and checks.
+if [ -z "$FINALITY_TIMEOUT" ]; then
+    FINALITY_TIMEOUT=$((BUDGET - (SECONDS - T0) - 150))
+    ((FINALITY_TIMEOUT > 300)) && FINALITY_TIMEOUT=300
+    ((FINALITY_TIMEOUT < 120)) && FINALITY_TIMEOUT=120
+fi
 note "waiting for finalized epoch >= $WANT_FINAL (timeout ${FINALITY_TIMEOUT}s)"
 t=$SECONDS
 f0=$(wait_final "$WANT_FINAL" "$FINALITY_TIMEOUT"); rc=$?

@@ -261,6 +261,61 @@ static void handle_reload(cc_app *app, const cc_http_request *req, cc_http_respo
                   cc_reload_state_name(st), rep.loaded, rep.failed);
 }
 
+/*
+ * A slow route (Key Manager imports run scrypt for seconds) must not hold one
+ * of the few event-loop threads that sign: it runs on a thread of its own
+ * while its connection is parked.
+ */
+typedef void (*slow_route)(cc_app *app, const cc_http_request *req, cc_http_response *res);
+
+typedef struct detached {
+    cc_app *app;
+    cc_http_request req; /* its strings live in the parked connection */
+    cc_http_response res;
+    slow_route route;
+    cc_http_pending *pending;
+} detached;
+
+static void *detached_main(void *arg)
+{
+    detached *d = arg;
+    d->route(d->app, &d->req, &d->res);
+    cc_http_resume(d->pending);
+    return NULL;
+}
+
+static void detached_done(void *arg, cc_http_response *res)
+{
+    detached *d = arg;
+    *res = d->res;
+    free(d);
+}
+
+static void run_detached(cc_app *app, const cc_http_request *req, cc_http_response *res, slow_route route)
+{
+    detached *d = calloc(1, sizeof *d);
+    if (!d) {
+        cc_http_reply_error(res, 500, "out of memory");
+        return;
+    }
+    *d = (detached){.app = app, .req = *req, .route = route};
+    d->pending = cc_http_defer(req, detached_done, d);
+    if (!d->pending) { /* no transport to park on: run inline */
+        route(app, req, res);
+        free(d);
+        return;
+    }
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, detached_main, d) != 0) {
+        cc_http_reply_error(&d->res, 503, "cannot start a worker thread, try again");
+        cc_http_resume(d->pending);
+    }
+    pthread_attr_destroy(&attr);
+}
+
 void cc_app_handle(void *ctx, const cc_http_request *req, cc_http_response *res)
 {
     cc_app *app = ctx;
@@ -287,7 +342,7 @@ void cc_app_handle(void *ctx, const cc_http_request *req, cc_http_response *res)
         else
             handle_reload(app, req, res);
     } else if (strcmp(path, "/eth/v1/keystores") == 0 && app->keymanager) {
-        cc_keymanager_handle(app, req, res);
+        run_detached(app, req, res, cc_keymanager_handle);
     } else {
         cc_http_reply_error(res, 404, "no such route");
     }

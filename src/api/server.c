@@ -25,7 +25,28 @@
 
 #include "util/log.h"
 #include "util/secret.h"
-#include "util/secret.h"
+
+/*
+ * The daemons' threading and logging, the same for HTTP and HTTPS (TLS adds
+ * its own flags): a pool of event-loop threads, one per core by default.  A
+ * request that must wait (a durable anti-slashing record) is suspended and
+ * resumed, so it parks a connection, never a thread; the pool threads spend
+ * their time parsing and signing.
+ */
+#define CC_MHD_FLAGS                                                                                            \
+    (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG)
+
+static unsigned pool_size; /* 0: one thread per online core */
+
+void cc_server_set_pool_size(unsigned threads) { pool_size = threads; }
+
+static unsigned effective_pool_size(void)
+{
+    if (pool_size)
+        return pool_size;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
 
 /* TLS 1.2 and 1.3 only, GnuTLS's default ("NORMAL") suites within them. */
 #define CC_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
@@ -41,6 +62,7 @@ typedef struct tls_gen {
     char *key;            /* PEM, secret memory */
     size_t key_size;
     time_t retired_at;    /* when it was quiesced */
+    unsigned open;        /* its open connections (atomic; counted in on_connection) */
     struct tls_gen *next; /* in cc_server.retired */
 } tls_gen;
 
@@ -54,10 +76,23 @@ struct cc_server {
     int client_certs;          /* TLS: clients must present a certificate (fixed at start) */
     tls_gen *tls;              /* the accepting daemon's material (TLS only) */
     tls_gen *retired;          /* quiesced daemons finishing their connections */
+    unsigned parked;           /* suspended requests (atomic); stop waits for them */
 };
 
-/* Per-connection state (TLS with client certificates only). */
+/* A deferred response (http.h): the request's parked state. */
+enum { PENDING_NONE = 0, PENDING_PARKED, PENDING_RESUMED };
+
+struct cc_http_pending {
+    struct MHD_Connection *conn;
+    cc_server *srv;
+    cc_http_continuation k;
+    void *arg;
+    int state; /* PENDING_*, atomic */
+};
+
+/* Per-connection state (TLS daemons): which certificate generation accepted it. */
 typedef struct conn_state {
+    struct tls_gen *gen;
     int client_verified;
 } conn_state;
 
@@ -66,7 +101,29 @@ typedef struct body_buf {
     char *data;
     size_t len, cap;
     int too_large;
+    cc_http_pending pending;
 } body_buf;
+
+cc_http_pending *cc_http_defer(const cc_http_request *req, cc_http_continuation k, void *arg)
+{
+    body_buf *b = req->transport;
+    if (!b)
+        return NULL;
+    cc_http_pending *p = &b->pending;
+    p->k = k;
+    p->arg = arg;
+    __atomic_store_n(&p->state, PENDING_PARKED, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&p->srv->parked, 1, __ATOMIC_ACQ_REL);
+    /* Suspended before the handler hands the work on, so a resume can never come first. */
+    MHD_suspend_connection(p->conn);
+    return p;
+}
+
+void cc_http_resume(cc_http_pending *p)
+{
+    __atomic_store_n(&p->state, PENDING_RESUMED, __ATOMIC_RELEASE);
+    MHD_resume_connection(p->conn);
+}
 
 static unsigned long long next_request_id;
 
@@ -113,14 +170,19 @@ static int client_verified(struct MHD_Connection *conn)
     return 1;
 }
 
-/* A connection of a quiesced daemon: answer, then close, so the client reconnects to the new one. */
+/*
+ * A connection of a quiesced daemon: answer, then close, so the client
+ * reconnects to the new one.  Known from the generation recorded when it was
+ * accepted (a pooled daemon reports its worker, not itself, as the
+ * connection's daemon, so daemons cannot be compared).
+ */
 static int from_retired_daemon(cc_server *srv, struct MHD_Connection *conn)
 {
     if (!srv->is_tls)
         return 0;
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
-    struct MHD_Daemon *accepting = __atomic_load_n(&srv->daemon, __ATOMIC_ACQUIRE);
-    return ci && accepting && ci->daemon != accepting; /* NULL: the first daemon is still starting */
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const conn_state *cs = ci ? ci->socket_context : NULL;
+    return cs && cs->gen != __atomic_load_n(&srv->tls, __ATOMIC_ACQUIRE);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -164,6 +226,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
 
     cc_http_response res = {0};
+    if (__atomic_load_n(&b->pending.state, __ATOMIC_ACQUIRE) == PENDING_RESUMED) {
+        /* Back from a deferral: finish on this connection's thread. */
+        b->pending.state = PENDING_NONE;
+        b->pending.k(b->pending.arg, &res);
+        __atomic_sub_fetch(&srv->parked, 1, __ATOMIC_ACQ_REL);
+        enum MHD_Result ret = send_response(conn, &res, from_retired_daemon(srv, conn));
+        free(res.body);
+        return ret;
+    }
     if (b->too_large) {
         cc_http_reply_error(&res, 413, "request body too large");
         return send_response(conn, &res, from_retired_daemon(srv, conn));
@@ -174,12 +245,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
         .body = b->data ? b->data : "",
         .body_len = b->len,
+        .transport = b,
     };
+    b->pending.conn = conn;
+    b->pending.srv = srv;
     if (b->data)
         b->data[b->len] = '\0';
     snprintf(req.request_id, sizeof req.request_id, "%llx",
              __atomic_add_fetch(&next_request_id, 1, __ATOMIC_RELAXED));
     srv->handler(srv->ctx, &req, &res);
+    if (__atomic_load_n(&b->pending.state, __ATOMIC_ACQUIRE) != PENDING_NONE)
+        return MHD_YES; /* deferred: answered when resumed */
     enum MHD_Result ret = send_response(conn, &res, from_retired_daemon(srv, conn));
     free(res.body);
     return ret;
@@ -191,6 +267,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)cls, (void)conn, (void)toe;
     body_buf *b = *con_cls;
     if (b) {
+        if (__atomic_load_n(&b->pending.state, __ATOMIC_ACQUIRE) == PENDING_RESUMED) {
+            /* The client left while parked: run the continuation anyway, so its work is released. */
+            cc_http_response res = {0};
+            b->pending.state = PENDING_NONE;
+            b->pending.k(b->pending.arg, &res);
+            free(res.body);
+            __atomic_sub_fetch(&b->pending.srv->parked, 1, __ATOMIC_ACQ_REL);
+        }
         /* Bodies can carry keystore passwords (Key Manager API): wipe before freeing. */
         if (b->data)
             cc_secret_wipe(b->data, b->len);
@@ -212,20 +296,30 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 }
 
 /*
- * TLS with client certificates: make the handshake itself require one and
- * verify it against the daemon's trust list (MHD_OPTION_HTTPS_MEM_TRUST),
- * so an unauthenticated client never gets a session.
+ * Every TLS connection: record the certificate generation that accepted it
+ * and count it (a retired daemon is stopped once its count is zero).  With
+ * client certificates, also make the handshake itself require one and verify
+ * it against the daemon's trust list (MHD_OPTION_HTTPS_MEM_TRUST), so an
+ * unauthenticated client never gets a session.
  */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
-    (void)cls;
+    tls_gen *g = cls;
     if (code != MHD_CONNECTION_NOTIFY_STARTED) {
+        __atomic_sub_fetch(&g->open, 1, __ATOMIC_ACQ_REL);
         free(*socket_context);
         *socket_context = NULL;
         return;
     }
-    *socket_context = calloc(1, sizeof(conn_state));
+    /* Counted here: a pooled daemon's own connection count is not reliable across its workers. */
+    __atomic_add_fetch(&g->open, 1, __ATOMIC_ACQ_REL);
+    conn_state *cs = calloc(1, sizeof *cs);
+    if (cs)
+        cs->gen = g;
+    *socket_context = cs;
+    if (!g->ca)
+        return;
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
     if (ci && ci->tls_session) {
         gnutls_session_t session = (gnutls_session_t)ci->tls_session;
@@ -269,16 +363,16 @@ static struct MHD_Daemon *start_daemon(cc_server *srv, unsigned flags, uint16_t 
         ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, g->cert};
         ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, g->key};
         ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)CC_TLS_PRIORITIES};
-        if (g->ca) {
+        if (g->ca)
             ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, g->ca};
-            ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv};
-        }
+        ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, (void *)g};
     }
     ops[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     return MHD_start_daemon(flags, port, NULL, NULL, on_request, srv,
                             MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL, /* first, or MHD complains */
                             MHD_OPTION_ARRAY, ops,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                            MHD_OPTION_THREAD_POOL_SIZE, effective_pool_size(),
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
@@ -317,10 +411,7 @@ static cc_status server_new(cc_http_handler handler, void *ctx, const char *addr
 cc_status cc_server_start(cc_http_handler handler, void *ctx, const char *address, uint16_t port,
                           cc_server **out, cc_error *err)
 {
-    return server_new(handler, ctx, address, port, NULL,
-                      MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-                          MHD_USE_ERROR_LOG,
-                      out, err);
+    return server_new(handler, ctx, address, port, NULL, CC_MHD_FLAGS, out, err);
 }
 
 /* ---------------------------------------------------------------- TLS */
@@ -387,10 +478,8 @@ cc_status cc_server_start_tls(cc_http_handler handler, void *ctx, const char *ad
         return cc_error_set(err, CC_ECRYPTO, "the TLS library refused the certificate, key or client CA");
     }
     cc_server *srv = NULL;
-    cc_status st = server_new(handler, ctx, address, port, g,
-                              MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-                                  MHD_USE_ERROR_LOG | MHD_USE_TLS | MHD_USE_ITC,
-                              &srv, err);
+    /* ITC: MHD_quiesce_daemon needs it with an internal polling thread. */
+    cc_status st = server_new(handler, ctx, address, port, g, CC_MHD_FLAGS | MHD_USE_TLS | MHD_USE_ITC, &srv, err);
     if (st != CC_OK) {
         gen_free(g);
         return st;
@@ -407,7 +496,7 @@ static void promote(cc_server *srv, tls_gen *g)
     old->retired_at = time(NULL);
     old->next = srv->retired;
     srv->retired = old;
-    srv->tls = g;
+    __atomic_store_n(&srv->tls, g, __ATOMIC_RELEASE);
     __atomic_store_n(&srv->daemon, g->daemon, __ATOMIC_RELEASE);
 }
 
@@ -455,8 +544,7 @@ void cc_server_tls_reap(cc_server *srv)
     tls_gen **pp = &srv->retired;
     while (*pp) {
         tls_gen *g = *pp;
-        const union MHD_DaemonInfo *di = MHD_get_daemon_info(g->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-        unsigned open_conns = di ? di->num_connections : 0;
+        unsigned open_conns = __atomic_load_n(&g->open, __ATOMIC_ACQUIRE);
         /* A just-quiesced daemon may still be finishing an accept(): leave it a moment even when idle. */
         time_t age = now - g->retired_at;
         if (age < 2 || (open_conns && age < CC_TLS_RETIRE_GRACE_SECONDS)) {
@@ -481,6 +569,16 @@ void cc_server_stop(cc_server *srv)
 {
     if (!srv)
         return;
+    /*
+     * Stop accepting, then let parked requests finish (their anti-slashing
+     * records are committing) before the daemon goes: MHD must not be
+     * stopped with suspended connections.
+     */
+    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    for (int i = 0; i < 1000 && __atomic_load_n(&srv->parked, __ATOMIC_ACQUIRE); i++)
+        usleep(10000);
     MHD_stop_daemon(srv->daemon);
     while (srv->retired) {
         tls_gen *g = srv->retired;

@@ -1,11 +1,13 @@
 /*
  * server.h — the HTTP transport: libmicrohttpd serving cc_app's routes.
  *
- * One thread per connection: a signing request may wait for the group
- * commit of its anti-slashing record, and while it waits other connections'
- * threads keep the cores busy signing.  Keep-alive connections are reused;
- * bodies are capped (CC_HTTP_MAX_BODY) so nobody can make us buffer
- * without bound.
+ * A small pool of event-loop threads (one per core unless set) serves every
+ * connection.  A request that must wait — for the group commit of its
+ * anti-slashing record — is parked with cc_http_defer (http.h) and resumed
+ * on its connection's thread when the record is durable, so waiting costs no
+ * thread and the pool spends its time parsing and signing.  Keep-alive
+ * connections are reused; bodies are capped (CC_HTTP_MAX_BODY) so nobody can
+ * make us buffer without bound.
  */
 #ifndef CC_SERVER_H
 #define CC_SERVER_H
@@ -19,7 +21,10 @@
 
 typedef struct cc_server cc_server;
 
-/* Answers one request; called from the connection's thread. */
+/* Sets the number of event-loop threads of servers started afterwards (0: one per core). */
+void cc_server_set_pool_size(unsigned threads);
+
+/* Answers one request, on the connection's thread; must not block for long (defer instead). */
 typedef void (*cc_http_handler)(void *ctx, const cc_http_request *req, cc_http_response *res);
 
 /* Starts serving handler on address:port (IPv4 or IPv6 literal; port 0 picks a free one). */

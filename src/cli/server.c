@@ -94,6 +94,7 @@ int cc_cmd_server(int argc, char **argv)
     memset(&app, 0, sizeof app);
     app.cfg = &cfg;
     pthread_mutex_init(&app.reload_lock, NULL);
+    cc_server_set_pool_size(cfg.backpressure_max_concurrent);
     cc_limiter_init(&app.limiter, cfg.backpressure_max_concurrent, cfg.backpressure_max_queue,
                     cfg.backpressure_timeout_seconds);
     int rc = 1;

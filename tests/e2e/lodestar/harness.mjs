@@ -4,6 +4,7 @@
 //   node harness.mjs ports N                      N free loopback TCP ports
 //   node harness.mjs spec2yaml SPEC.json OUT.yaml consensus config from /eth/v1/config/spec
 //   node harness.mjs account REQS SIGNER_LOG...   reconcile proxy records with the signer's log
+//   node harness.mjs shapes REQS EXPECTED         BLOCK_V2 shapes signed (ALTAIR/block, BELLATRIX/header)
 //   node harness.mjs refusals REQS SINCE_MS SIGNER_LOG   judge refusals after a restart
 //   node harness.mjs drill REQS SIGNER_URL LODESTAR_DIR  slashing drills (412s and a replay)
 //   node harness.mjs exported REQS EXPORT.json    every signed block/attestation is in the export
@@ -116,6 +117,16 @@ const commands = {
         if (!reqs.length) fail("signer_log_accounts_for_requests", "the proxy recorded no signing request");
         else if (bad.length) fail("signer_log_accounts_for_requests", "counts differ", bad);
         else ok("signer_log_accounts_for_requests", `${fmtCounts(signed)}${Object.keys(other).length ? " non-200 " + fmtCounts(other) : ""}`);
+    },
+
+    // Which BLOCK_V2 shapes were signed (VERSION/block or VERSION/header); EXPECT is a
+    // comma-separated list of shapes that must be among them.
+    async shapes([reqFile, expect]) {
+        const blocks = signRecords(jsonl(reqFile)).filter((r) => r.status === 200 && r.body.type === "BLOCK_V2");
+        const m = countBy(blocks, (r) => `${r.body.beacon_block.version}/${r.body.beacon_block.block ? "block" : "header"}`);
+        const missing = (expect || "").split(",").filter((x) => x && !m[x]);
+        if (missing.length) fail("block_shapes_signed", `none signed of ${missing.join(",")}; signed ${fmtCounts(m)}`);
+        else ok("block_shapes_signed", fmtCounts(m));
     },
 
     async refusals([reqFile, sinceMs, ...logs]) {

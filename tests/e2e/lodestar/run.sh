@@ -3,7 +3,8 @@
 # containment-chamber.
 #
 #   beacon node   `lodestar dev` without validators (minimal preset, 8 interop
-#                 genesis validators, ALTAIR at epoch 0, $E2E_SECONDS_PER_SLOT s slots)
+#                 genesis validators, ALTAIR at epoch 0, BELLATRIX at epoch 1 on the mock
+#                 execution engine, $E2E_SECONDS_PER_SLOT s slots)
 #   signer        `containment-chamber server`, network = the chain's config.yaml
 #                 (written from GET /eth/v1/config/spec), GVR from GET /eth/v1/beacon/genesis,
 #                 the 8 interop keys as EIP-2335 keystores, SQLite anti-slashing
@@ -23,6 +24,8 @@
 # Ends with "FIGURES …" and "N passed, N failed".  Logs stay in build/e2e/logs.
 #
 # Environment: CC_BIN (signer binary), E2E_SECONDS_PER_SLOT (2), E2E_FINALIZED_EPOCH (3),
+# E2E_BELLATRIX_EPOCH (1; "none" keeps the chain on altair), E2E_RESTART_SIGNAL (TERM; KILL
+# makes the restart drill a crash),
 # E2E_BUDGET (570 s for the whole run; the first-finality timeout is what the install leaves
 # of it minus 150 s, within 120..300 s), E2E_FINALITY_TIMEOUT (overrides that),
 # E2E_GENESIS_DELAY (20), E2E_KEEP_DATA=1 keeps the chain and signer data under build/e2e/data.
@@ -37,6 +40,8 @@ LOGS=$E2E/logs
 DATA=$E2E/data
 SPS=${E2E_SECONDS_PER_SLOT:-2}
 WANT_FINAL=${E2E_FINALIZED_EPOCH:-3}
+BELLATRIX_EPOCH=${E2E_BELLATRIX_EPOCH:-1}   # "none": altair only
+RESTART_SIGNAL=${E2E_RESTART_SIGNAL:-TERM}  # how the restart drill stops the signer (KILL: a crash)
 BUDGET=${E2E_BUDGET:-570}   # seconds for the whole run, install included (the runner allows 900)
 FINALITY_TIMEOUT=${E2E_FINALITY_TIMEOUT:-}
 H="node $here/harness.mjs"
@@ -131,16 +136,20 @@ mkdir -p "$DATA/keys"
 GENESIS_DELAY=${E2E_GENESIS_DELAY:-20}
 genesis_time=$(( $(date +%s) + GENESIS_DELAY ))
 CHAIN_ARGS=(--params.SECONDS_PER_SLOT "$SPS" --params.ALTAIR_FORK_EPOCH 0)
-[ -n "${E2E_BELLATRIX_EPOCH:-}" ] && CHAIN_ARGS+=(--params.BELLATRIX_FORK_EPOCH "$E2E_BELLATRIX_EPOCH")
+# BELLATRIX from epoch 1 (as in shared/e2e-lodestar/signing-bodies.jsonl): blocks are then
+# signed as BLOCK_V2 block_header, across a fork transition.  Needs the mock execution engine.
 BN_EXTRA=()
-[ -n "${E2E_BELLATRIX_EPOCH:-}" ] && BN_EXTRA+=(--execution.engineMock)
+if [ "$BELLATRIX_EPOCH" != none ]; then
+    CHAIN_ARGS+=(--params.BELLATRIX_FORK_EPOCH "$BELLATRIX_EPOCH")
+    BN_EXTRA+=(--execution.engineMock)
+fi
 (cd "$DATA" && exec "$LODESTAR" dev --dataDir "$DATA/beacon" --reset \
     --genesisValidators 8 --genesisTime "$genesis_time" "${CHAIN_ARGS[@]}" "${BN_EXTRA[@]}" --eth1=false \
     --listenAddress 127.0.0.1 --discv5=false --port "$P2P" --mdns=false \
     --rest.address 127.0.0.1 --rest.port "$REST" --metrics=false --logFile none) > "$LOGS/beacon.log" 2>&1 &
 bn_pid=$!
 BN=http://127.0.0.1:$REST
-note "beacon node pid $bn_pid, REST $BN, genesis in ${GENESIS_DELAY}s, ${SPS}s slots"
+note "beacon node pid $bn_pid, REST $BN, genesis in ${GENESIS_DELAY}s, ${SPS}s slots, bellatrix at epoch $BELLATRIX_EPOCH"
 for ((i = 0; i < 600; i++)); do
     curl -sf "$BN/eth/v1/beacon/genesis" > "$DATA/genesis.json" 2>/dev/null && break
     kill -0 "$bn_pid" 2>/dev/null || break
@@ -180,6 +189,9 @@ keys=$(curl -s "http://127.0.0.1:$SIG/api/v1/eth2/publicKeys")
 nkeys=$(node -e 'console.log(JSON.parse(process.argv[1]).length)' "$keys" 2>/dev/null || echo 0)
 [ "$nkeys" = 8 ] || { bad setup "signer serves $nkeys keys, not 8: $keys"; finish; }
 note "signer pid $sig_pid on 127.0.0.1:$SIG with 8 keys"
+hc_code=$(curl -s -o "$DATA/healthcheck.json" -w '%{http_code}' "http://127.0.0.1:$SIG/healthcheck")
+if [ "$hc_code" = 200 ]; then ok signer_healthcheck "200 $(head -c 160 "$DATA/healthcheck.json")"; else
+    bad signer_healthcheck "$hc_code $(head -c 300 "$DATA/healthcheck.json")"; fi
 
 node "$here/proxy.mjs" "$PROXY" "$SIG" "$LOGS/requests.jsonl" > "$LOGS/proxy.log" 2>&1 &
 proxy_pid=$!
@@ -256,7 +268,8 @@ if [ -z "$errs" ]; then ok validator_no_signing_errors "none in $vc_lines_before
 # ---- 7. restart drill: signer down for two slots, same port, same DB -----------------------------
 if [ $rc -eq 0 ]; then
     fin_before=$(finalized)
-    note "restart drill: stopping the signer (pid $sig_pid) for $((2 * SPS))s at finalized epoch $fin_before"
+    note "restart drill: stopping the signer (pid $sig_pid, SIG$RESTART_SIGNAL) for $((2 * SPS))s at finalized epoch $fin_before"
+    kill -"$RESTART_SIGNAL" "$sig_pid" 2>/dev/null
     stop "$sig_pid"; sig_pid=
     sleep $((2 * SPS))
     restart_ms=$(node -e 'console.log(Date.now())')
@@ -286,6 +299,7 @@ stop "$vc_pid"; vc_pid=
 sleep 0.5
 stop "$proxy_pid" 3; proxy_pid=
 $H account "$LOGS/requests.jsonl" "$LOGS"/signer-*.log | tally
+$H shapes "$LOGS/requests.jsonl" "ALTAIR/block$([ "$BELLATRIX_EPOCH" != none ] && echo ,BELLATRIX/header)" | tally
 
 # ---- 9. slashing drills, straight at the signer (nothing else signs now) ---------------------------
 if [ -n "$sig_pid" ]; then

@@ -15,8 +15,8 @@ CC       ?= cc
 BLST_DIR := build/deps/blst
 OPT      ?= -O2
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
-            -fno-strict-aliasing -pthread -Isrc -I$(BLST_DIR)/include $(EXTRA_CFLAGS)
-LDLIBS   += $(BLST_DIR)/lib/libblst.a -lssl -lcrypto -ljansson -lmicrohttpd -lgnutls -lyaml -lsqlite3 \
+            -fno-strict-aliasing -pthread -Isrc -I$(BLST_DIR)/include -I/usr/include/postgresql $(EXTRA_CFLAGS)
+LDLIBS   += $(BLST_DIR)/lib/libblst.a -lssl -lcrypto -ljansson -lmicrohttpd -lgnutls -lyaml -lsqlite3 -lpq \
             -lunistring -lcurl -lpthread -lm
 
 # LIB_DIRS / TEST_DIRS narrow a build to some folders (e.g. while one concern is

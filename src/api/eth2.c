@@ -154,9 +154,11 @@ static void handle_sign(cc_app *app, const cc_http_request *req, const char *pub
         cc_error_set(&err, CC_ENOTFOUND, "no key for public key %.120s", pubkey_hex);
         goto fail;
     }
-    if (cc_sign_request_parse(req->body, req->body_len, &app->network, &job->sr, &err) != CC_OK)
+    cc_status parsed = cc_sign_request_parse(req->body, req->body_len, &app->network, &job->sr, &err);
+    if (job->sr.type < CC_SIGN_TYPE_COUNT)
+        job->type = (int)job->sr.type; /* known even when the rest of the body is refused */
+    if (parsed != CC_OK)
         goto fail;
-    job->type = (int)job->sr.type;
     if (job->sr.gate == CC_GATE_NONE) {
         sign_now(job, res);
         free(job);

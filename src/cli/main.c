@@ -18,6 +18,8 @@ static void usage(FILE *f)
             "  slashing import|export|check-block|check-attestation\n"
             "                               EIP-3076 anti-slashing database tools\n"
             "  keystore generate            write EIP-2335 keystores and Web3Signer descriptors\n"
+            "  dynamodb create-tables -c config.yaml\n"
+            "                               create the DynamoDB tables the configuration names\n"
             "  version                      print the version\n");
 }
 
@@ -34,6 +36,8 @@ int main(int argc, char **argv)
         return cc_cmd_slashing(argc - 1, argv + 1);
     if (strcmp(cmd, "keystore") == 0)
         return cc_cmd_keystore(argc - 1, argv + 1);
+    if (strcmp(cmd, "dynamodb") == 0)
+        return cc_cmd_dynamodb(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("containment-chamber %s\n", CC_VERSION);
         return 0;

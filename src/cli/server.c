@@ -118,6 +118,9 @@ int cc_cmd_server(int argc, char **argv)
         .url = cfg.anti_slashing_url,
         .pool_size = cfg.anti_slashing_pool_size,
         .table = cfg.anti_slashing_table,
+        .aws_region = cfg.aws_region,
+        .aws_endpoint_dynamodb = cfg.aws_endpoint_dynamodb,
+        .aws_endpoint_sts = cfg.aws_endpoint_sts,
     };
     if (cc_slashing_open(&scfg, app.network.genesis_validators_root, &app.slashing, &err) != CC_OK) {
         cc_error_prefix(&err, "anti_slashing");

@@ -178,6 +178,9 @@ static cc_status open_backend(const slashing_args *a, cc_config *cfg, int have_c
         sc.url = cfg->anti_slashing_url;
         sc.pool_size = cfg->anti_slashing_pool_size;
         sc.table = cfg->anti_slashing_table;
+        sc.aws_region = cfg->aws_region;
+        sc.aws_endpoint_dynamodb = cfg->aws_endpoint_dynamodb;
+        sc.aws_endpoint_sts = cfg->aws_endpoint_sts;
     } else {
         sc.backend = "sqlite";
         sc.path = "./slashing_protection.sqlite";

@@ -344,6 +344,7 @@ cc_status cc_sign_request_parse(const char *body, size_t len, const cc_network *
                                 cc_error *err)
 {
     memset(out, 0, sizeof *out);
+    out->type = CC_SIGN_TYPE_COUNT; /* not known until the body names it */
     if (!body)
         return cc_error_set(err, CC_EINVAL, "request body: empty");
     json_error_t jerr;

@@ -57,7 +57,9 @@ cc_status cc_sign_type_parse(const char *name, cc_sign_type *out, cc_error *err)
  * Errors: CC_EINVAL with a message naming the field (malformed JSON, missing
  * field, wrong byte length, non-decimal uint64, unknown type, a supplied
  * signingRoot that differs from the computed one); CC_EFORBIDDEN when
- * fork_info.genesis_validators_root is not the network's.
+ * fork_info.genesis_validators_root is not the network's.  On failure
+ * out->type still says which type the body named (for logs and metrics), or
+ * is CC_SIGN_TYPE_COUNT when it named none that we know.
  */
 cc_status cc_sign_request_parse(const char *body, size_t len, const cc_network *net,
                                 cc_sign_request *out, cc_error *err);

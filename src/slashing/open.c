@@ -19,6 +19,11 @@ cc_status cc_slashing_open(const cc_slashing_config *cfg, const uint8_t gvr[32],
     }
     if (strcmp(name, "noop") == 0)
         return cc_slashing_noop_open(gvr, out, err);
-    return cc_error_set(err, CC_ECONFIG, "anti_slashing.backend: unknown backend '%s' (expected sqlite, noop)",
+    if (strcmp(name, "dynamodb") == 0)
+        return cc_slashing_dynamodb_open(cfg, gvr, out, err);
+    if (strcmp(name, "postgres") == 0) /* its messages name anti_slashing.url / pool_size */
+        return cc_slashing_postgres_open(cfg->url, cfg->pool_size, gvr, out, err);
+    return cc_error_set(err, CC_ECONFIG,
+                        "anti_slashing.backend: unknown backend '%s' (expected sqlite, postgres, dynamodb, noop)",
                         name);
 }

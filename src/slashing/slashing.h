@@ -119,6 +119,9 @@ typedef struct cc_slashing_config {
     const char *url;       /* postgres */
     unsigned pool_size;
     const char *table;     /* dynamodb */
+    const char *aws_region;            /* dynamodb: aws.region ("" = AWS_REGION, …, us-east-1) */
+    const char *aws_endpoint_dynamodb; /* dynamodb: aws.endpoint_urls.dynamodb ("" = the region's) */
+    const char *aws_endpoint_sts;      /* dynamodb: aws.endpoint_urls.sts (web identity credentials) */
 } cc_slashing_config;
 
 /*
@@ -162,6 +165,22 @@ static inline void cc_slashing_close(cc_slashing *db)
 /* Backend constructors (one file each). */
 cc_status cc_slashing_sqlite_open(const char *path, const uint8_t gvr[32], cc_slashing **out, cc_error *err);
 cc_status cc_slashing_noop_open(const uint8_t gvr[32], cc_slashing **out, cc_error *err);
+/* postgres.c: url is a libpq URI or key=value string (sslmode defaults to verify-full); pool_size connections. */
+cc_status cc_slashing_postgres_open(const char *url, unsigned pool_size, const uint8_t gvr[32], cc_slashing **out,
+                                    cc_error *err);
+/* Group-commit counters of a postgres backend: transactions committed (or failed), checks run. */
+void cc_slashing_postgres_stats(cc_slashing *db, uint64_t *batches, uint64_t *checks);
+/* dynamodb.c: cfg->table on DynamoDB (region, endpoint and credentials from cfg->aws_* and the default chain). */
+cc_status cc_slashing_dynamodb_open(const cc_slashing_config *cfg, const uint8_t gvr[32], cc_slashing **out,
+                                    cc_error *err);
+struct cc_dynamodb;
+/*
+ * Creates the dynamodb backend's table (pk S + sk S, on demand) if it is
+ * missing, waits until ACTIVE, and checks the key schema (CC_ECONFIG naming
+ * the table if wrong).  *created (may be NULL) = 1 if this call created it.
+ */
+cc_status cc_slashing_dynamodb_create_table(const struct cc_dynamodb *ddb, const char *table, int *created,
+                                            cc_error *err);
 
 /* Group-commit counters of a sqlite backend (for benchmarks and metrics): batches committed, checks run. */
 void cc_slashing_sqlite_stats(cc_slashing *db, uint64_t *batches, uint64_t *checks);

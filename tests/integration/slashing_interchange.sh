@@ -2,7 +2,13 @@
 # The official EIP-3076 interchange test suite (eth-clients/slashing-protection-
 # interchange-tests, 38 cases) through the command line:
 #   $CC_BIN slashing import | check-block | check-attestation
-# with a fresh sqlite database per case, bound to the case's genesis_validators_root.
+# with a fresh database per case, bound to the case's genesis_validators_root.
+# The backend comes from the environment: CC_SLASHING_BACKEND=sqlite (default)
+# or dynamodb (a fresh table per case, created with `dynamodb create-tables`,
+# on CC_DYNAMODB_ENDPOINT; AWS credentials from the environment) or postgres
+# (a fresh database per case: CREATE DATABASE with psql on CC_PG_URL, a libpq URI
+# of an administrative database whose role may create databases; the case's URL
+# goes in a 0600 config file, never on a command line — slashing_postgres.sh).
 #
 # Expectations (NOTES §3): should_succeed_complete for an identical re-request
 # (same signing root as a record imported with that root or signed earlier in
@@ -27,6 +33,45 @@ import glob, json, os, subprocess, sys
 
 binary, suite, work = sys.argv[1:4]
 passed = failed = 0
+BACKEND = os.environ.get("CC_SLASHING_BACKEND", "sqlite")
+
+_dbs = {}
+def db_args(name):
+    """Flags selecting a fresh database called name (the same flags on every later call)."""
+    if name in _dbs:
+        return _dbs[name]
+    if BACKEND == "sqlite":
+        args = ["--backend", "sqlite", "--path", os.path.join(work, name + ".sqlite")]
+    elif BACKEND == "dynamodb":
+        cfg = os.path.join(work, name + ".yaml")
+        table = "cc-" + "".join(c if c.isalnum() or c in "_.-" else "-" for c in name)[:200]
+        open(cfg, "w").write("anti_slashing: {backend: dynamodb, table: %s}\n"
+                             "aws: {region: us-east-1, endpoint_urls: {dynamodb: \"%s\"}}\n"
+                             % (table, os.environ["CC_DYNAMODB_ENDPOINT"]))
+        p = subprocess.run([binary, "dynamodb", "create-tables", "-c", cfg], capture_output=True, text=True)
+        if p.returncode != 0:
+            raise SystemExit("dynamodb create-tables %s: %s" % (table, p.stderr.strip()[-500:]))
+        args = ["-c", cfg]
+    elif BACKEND == "postgres":
+        import urllib.parse
+        dbname = "cc_case_%d" % (len(_dbs) + 1)
+        admin = os.environ["CC_PG_URL"]
+        p = subprocess.run([os.environ.get("CC_PSQL", "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", admin,
+                            "-c", 'DROP DATABASE IF EXISTS "%s"' % dbname, "-c", 'CREATE DATABASE "%s"' % dbname],
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            raise SystemExit("postgres: CREATE DATABASE %s: %s" % (dbname, p.stderr.strip()[-500:]))
+        u = urllib.parse.urlsplit(admin)
+        url = urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + dbname, u.query, u.fragment))
+        cfg = os.path.join(work, name + ".yaml")
+        fd = os.open(cfg, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, ("anti_slashing: {backend: postgres, url: %s, pool_size: 1}\n" % json.dumps(url)).encode())
+        os.close(fd)
+        args = ["-c", cfg]
+    else:
+        raise SystemExit("CC_SLASHING_BACKEND=%s: unknown" % BACKEND)
+    _dbs[name] = args
+    return args
 
 def run(args):
     p = subprocess.run([binary, "slashing"] + args, capture_output=True, text=True)
@@ -38,8 +83,7 @@ def norm(h):
 for path in sorted(glob.glob(os.path.join(suite, "*.json"))):
     case = json.load(open(path))
     name = case["name"]
-    db = os.path.join(work, name + ".sqlite")
-    common = ["--backend", "sqlite", "--path", db, "--genesis-validators-root", case["genesis_validators_root"]]
+    common = db_args(name) + ["--genesis-validators-root", case["genesis_validators_root"]]
     problems, skipped = [], False
     signed_blocks, signed_atts = set(), set()   # (pubkey, slot|target, root) known with a root
     for i, step in enumerate(case["steps"]):
@@ -118,8 +162,7 @@ PK = "0x" + "a1" * 48
 ROOT = "0x" + "22" * 32
 
 def malformed_import():
-    db = os.path.join(work, "cli_malformed.sqlite")
-    common = ["--backend", "sqlite", "--path", db, "--genesis-validators-root", GVR]
+    common = db_args("cli_malformed") + ["--genesis-validators-root", GVR]
     f = os.path.join(work, "cli_malformed.json")
     json.dump({"metadata": {"interchange_format_version": "5", "genesis_validators_root": GVR},
                "data": [{"pubkey": PK, "signed_blocks": [{"slot": "100"}], "signed_attestations": []},
@@ -135,9 +178,8 @@ def malformed_import():
     return out
 
 def export_round_trip():
-    db1, db2 = os.path.join(work, "cli_rt1.sqlite"), os.path.join(work, "cli_rt2.sqlite")
-    c1 = ["--path", db1, "--genesis-validators-root", GVR]
-    c2 = ["--path", db2, "--genesis-validators-root", GVR]
+    c1 = db_args("cli_rt1") + ["--genesis-validators-root", GVR]
+    c2 = db_args("cli_rt2") + ["--genesis-validators-root", GVR]
     out = []
     for args in (["check-block", "--pubkey", PK, "--slot", "7", "--signing-root", ROOT],
                  ["check-attestation", "--pubkey", PK, "--source-epoch", "3", "--target-epoch", "4", "--signing-root", ROOT]):
@@ -156,7 +198,7 @@ def export_round_trip():
     rc, msg = run(["check-block", "--pubkey", PK, "--slot", "7", "--signing-root", "0x" + "33" * 32] + c2)
     if rc != 3:
         out.append("double block after round trip: rc %d, expected 3" % rc)
-    rc, msg = run(["import", "--file", f1, "--path", db2, "--genesis-validators-root", "0x" + "44" * 32])
+    rc, msg = run(["import", "--file", f1] + db_args("cli_rt2") + ["--genesis-validators-root", "0x" + "44" * 32])
     if rc == 0:
         out.append("import into a database bound to another root succeeded")
     return out

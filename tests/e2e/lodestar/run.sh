@@ -146,7 +146,7 @@ fi
 (cd "$DATA" && exec "$LODESTAR" dev --dataDir "$DATA/beacon" --reset \
     --genesisValidators 8 --genesisTime "$genesis_time" "${CHAIN_ARGS[@]}" "${BN_EXTRA[@]}" --eth1=false \
     --listenAddress 127.0.0.1 --discv5=false --port "$P2P" --mdns=false \
-    --rest.address 127.0.0.1 --rest.port "$REST" --metrics=false --logFile none) > "$LOGS/beacon.log" 2>&1 &
+    --rest.address 127.0.0.1 --rest.port "$REST" --metrics=false --logFile none) > "$LOGS/beacon.log" 2>&1 9>&- &
 bn_pid=$!
 BN=http://127.0.0.1:$REST
 note "beacon node pid $bn_pid, REST $BN, genesis in ${GENESIS_DELAY}s, ${SPS}s slots, bellatrix at epoch $BELLATRIX_EPOCH"
@@ -174,7 +174,7 @@ log: {level: debug}
 YAML
 cp "$DATA/signer.yaml" "$LOGS/signer.yaml"
 start_signer() {  # start_signer LOGFILE
-    "$BIN" server -c "$DATA/signer.yaml" > "$1" 2>&1 &
+    "$BIN" server -c "$DATA/signer.yaml" > "$1" 2>&1 9>&- &
     sig_pid=$!
     local i
     for ((i = 0; i < 100; i++)); do
@@ -193,7 +193,7 @@ hc_code=$(curl -s -o "$DATA/healthcheck.json" -w '%{http_code}' "http://127.0.0.
 if [ "$hc_code" = 200 ]; then ok signer_healthcheck "200 $(head -c 160 "$DATA/healthcheck.json")"; else
     bad signer_healthcheck "$hc_code $(head -c 300 "$DATA/healthcheck.json")"; fi
 
-node "$here/proxy.mjs" "$PROXY" "$SIG" "$LOGS/requests.jsonl" > "$LOGS/proxy.log" 2>&1 &
+node "$here/proxy.mjs" "$PROXY" "$SIG" "$LOGS/requests.jsonl" > "$LOGS/proxy.log" 2>&1 9>&- &
 proxy_pid=$!
 for ((i = 0; i < 50; i++)); do grep -q listening "$LOGS/proxy.log" 2>/dev/null && break; sleep 0.1; done
 
@@ -201,7 +201,7 @@ for ((i = 0; i < 50; i++)); do grep -q listening "$LOGS/proxy.log" 2>/dev/null &
 (cd "$DATA" && exec "$LODESTAR" validator --preset minimal --network dev "${CHAIN_ARGS[@]}" \
     --dataDir "$DATA/validator" --beaconNodes "$BN" \
     --externalSigner.url "http://127.0.0.1:$PROXY" --externalSigner.fetch \
-    --metrics=false --logFile none) > "$LOGS/validator.log" 2>&1 &
+    --metrics=false --logFile none) > "$LOGS/validator.log" 2>&1 9>&- &
 vc_pid=$!
 note "proxy pid $proxy_pid on 127.0.0.1:$PROXY, validator client pid $vc_pid"
 
@@ -269,13 +269,13 @@ if [ -z "$errs" ]; then ok validator_no_signing_errors "none in $vc_lines_before
 if [ $rc -eq 0 ]; then
     fin_before=$(finalized)
     note "restart drill: stopping the signer (pid $sig_pid, SIG$RESTART_SIGNAL) for $((2 * SPS))s at finalized epoch $fin_before"
-    kill -"$RESTART_SIGNAL" "$sig_pid" 2>/dev/null
-    stop "$sig_pid"; sig_pid=
+    if [ "$RESTART_SIGNAL" = TERM ]; then stop "$sig_pid"; else
+        kill -"$RESTART_SIGNAL" "$sig_pid" 2>/dev/null; { wait "$sig_pid"; } 2>/dev/null; stop "$sig_pid"; fi
+    sig_pid=
     sleep $((2 * SPS))
     restart_ms=$(node -e 'console.log(Date.now())')
     if start_signer "$LOGS/signer-2.log"; then
         note "signer restarted (pid $sig_pid)"
-        vc_lines_restart=$(wc -l < "$LOGS/validator.log")
         sleep "$SPS"   # let in-flight duties of the outage settle
         vc_lines_settled=$(wc -l < "$LOGS/validator.log")
         want=$((fin_before + 1))
@@ -302,12 +302,15 @@ $H account "$LOGS/requests.jsonl" "$LOGS"/signer-*.log | tally
 $H shapes "$LOGS/requests.jsonl" "ALTAIR/block$([ "$BELLATRIX_EPOCH" != none ] && echo ,BELLATRIX/header)" | tally
 
 # ---- 9. slashing drills, straight at the signer (nothing else signs now) ---------------------------
+# (the figures count the validator client's requests only: the logs as they were before the drills)
+if [ -f "$LOGS/signer-2.log" ]; then
+    cp "$LOGS/signer-2.log" "$DATA/signer-before-drills.log"; FIG_LOGS=("$LOGS/signer-1.log" "$DATA/signer-before-drills.log")
+else
+    cp "$LOGS/signer-1.log" "$DATA/signer-before-drills.log"; FIG_LOGS=("$DATA/signer-before-drills.log")
+fi
 if [ -n "$sig_pid" ]; then
-    cp "$LOGS/signer-2.log" "$DATA/signer-2-before-drills.log" 2>/dev/null || true
     $H drill "$LOGS/requests.jsonl" "http://127.0.0.1:$SIG" "$LS" 2>&1 | tally
 fi
-FIG_LOGS=("$LOGS/signer-1.log")
-[ -f "$DATA/signer-2-before-drills.log" ] && FIG_LOGS+=("$DATA/signer-2-before-drills.log")
 
 # ---- 10. anti-slashing DB: every signed block and attestation is recorded ------------------------
 stop "$sig_pid"; sig_pid=

@@ -58,6 +58,9 @@ field() { tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k { print $2 }'; }
 export AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench AWS_EC2_METADATA_DISABLED=true
 echo "== containment-chamber signing benchmark, anti-slashing on DynamoDB (dynalite)"
 echo "machine: $(nproc) CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+b0=$(awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat); sleep 1
+b1=$(awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat)
+echo "background load before starting: $(echo "$b0 $b1" | awk '{ printf "%.0f", ($4 > $2) ? 100 * ($3 - $1) / ($4 - $2) : 0 }')% of all CPUs"
 
 # ---- 1. dynalite and the table -------------------------------------------------------------------
 DPORT=$(free_port)
@@ -88,6 +91,8 @@ echo "-- raw blst signing, $(nproc) threads, ${BLST_DURATION} s"
 "$BLST" --duration "$BLST_DURATION" --warmup 1 >"$TMP/blst.out"
 sed 's/^/  /' "$TMP/blst.out"
 blst=$(field "$(grep '^RESULT' "$TMP/blst.out")" blst_sign_per_s)
+# blst per CPU-second × cores: the rate of idle cores, which other jobs on a shared machine do not skew.
+blst_idle=$(awk -v c="$(field "$(grep '^RESULT' "$TMP/blst.out")" per_cpu_s)" -v n="$(nproc)" 'BEGIN { printf "%.0f", c * n }')
 
 # ---- 4. N signers on one table --------------------------------------------------------------------
 round=0
@@ -129,9 +134,12 @@ for n in $INSTANCES; do
     done
     stop_signers
     ratio=$(awk -v r="$total" -v b="$blst" 'BEGIN { printf "%.4f", (b > 0) ? r / b : 0 }')
+    ratio_idle=$(awk -v r="$total" -v b="$blst_idle" 'BEGIN { printf "%.4f", (b > 0) ? r / b : 0 }')
     echo "RESULT backend=dynamodb instances=$n conns_per_instance=$CONNS keys=$KEYS aggregate_rps=$total" \
-        "blst_sign_per_s=$blst ratio=$ratio non200=$non200$lat"
+        "blst_sign_per_s=$blst ratio=$ratio blst_idle_cores_per_s=$blst_idle ratio_idle=$ratio_idle" \
+        "non200=$non200$lat"
 done
 echo
-echo "(ratio = aggregate signer rps ÷ raw blst signatures/s on the same cores in the same run; dynalite —"
+echo "(ratio = aggregate signer rps ÷ raw blst signatures/s on the same cores in the same run; ratio_idle ="
+echo " the same ÷ (blst signatures per CPU-second × cores), steady when other jobs share the cores; dynalite —"
 echo " one Node.js process on the same cores — is the bottleneck, not the signer or DynamoDB)"

@@ -87,9 +87,13 @@ static const cc_config_key cc_config_keys[] = {
     K_STR("anti_slashing.path", anti_slashing_path, "./slashing_protection.sqlite",
           "sqlite: the database file."),
     K_STR("anti_slashing.url", anti_slashing_url, "",
-          "postgres: connection URL, e.g. postgres://user:pass@host:5432/db (required for postgres)."),
+          "postgres: libpq URI or key=value string, e.g. postgresql://user:pass@db.internal:5432/slashing"
+          "?sslrootcert=/etc/ssl/pg-ca.crt (required for postgres). TLS by default: without sslmode in the URL"
+          " (or PGSSLMODE) it connects with sslmode=verify-full, so the server certificate must chain to"
+          " sslrootcert (default ~/.postgresql/root.crt) and name the host. Tables are created if missing."),
     K_U32("anti_slashing.pool_size", anti_slashing_pool_size, 1, 1024, "8",
-          "postgres: number of pooled connections."),
+          "postgres: connections per signer process, each with a worker that commits up to 32 checks"
+          " per transaction."),
     K_STR("anti_slashing.table", anti_slashing_table, "",
           "dynamodb: table name (required for dynamodb)."),
     K_BOOL("http.key_manager_api.enabled", key_manager_api_enabled, "false",

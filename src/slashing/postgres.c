@@ -31,7 +31,9 @@
  * connections are re-established before the next batch.
  *
  * The rules run in the database, in PL/pgSQL (cc_check below): one round trip
- * per batch instead of four or five per check.  The SQL functions return a
+ * per batch instead of four or five per check.  (One statement per batch with
+ * array arguments was tried and cost more server CPU per check, ≈ 370 µs
+ * against ≈ 320 µs, so each check stays its own statement.)  The SQL functions return a
  * verdict code and the values for the message; the messages are written here,
  * word for word as sqlite.c's.
  *
@@ -76,7 +78,7 @@
 #define PG_SCHEMA_VERSION 1
 #define PG_SCHEMA_LOCK_KEY 0x63632d736368656dLL /* "cc-schem": serialises schema creation */
 #define PG_BATCH_MAX_DEFAULT 32
-#define PG_POOL_MAX 256
+#define PG_POOL_MAX 1024
 
 /* Verdict codes returned by cc_check (see pg_schema). */
 enum {
@@ -487,7 +489,7 @@ static cc_status run_sql(pg_worker *w, pg_item *items, size_t n, cc_error *terr)
     cc_status st = worker_conn(w, terr);
     if (st != CC_OK)
         return st;
-    if (!sql_reserve(w, 64 + n * 256))
+    if (!sql_reserve(w, 64 + n * 384)) /* one cc_check call is at most 271 bytes */
         return cc_error_set(terr, CC_ENOMEM, "slashing database %s: out of memory", db->desc);
     size_t len = (size_t)snprintf(w->sql, w->sql_cap, "BEGIN;");
     for (size_t i = 0; i < n; i++) {

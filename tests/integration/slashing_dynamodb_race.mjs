@@ -129,7 +129,7 @@ try {
 } catch (e) { fail(`export: ${e.message}`); }
 
 console.log(`statuses: ${JSON.stringify(statusCount)}; groups with none signed: ${none}`);
-console.log(`FIGURES backend=dynamodb processes=${PROCS} validators=${keys.length} requests=${requests} ` +
+console.log(`FIGURES backend=${process.env.CC_DDB_RACE_BACKEND || "dynamodb"} processes=${PROCS} validators=${keys.length} requests=${requests} ` +
   `signed=${signed} refused=${refused} conflicts_signed_twice=${twice} seconds=${secs.toFixed(1)} ` +
   `requests_per_second=${(requests / secs).toFixed(0)} window=${WINDOW}`);
 console.log(`${passed} passed, ${failed} failed`);

@@ -17,7 +17,8 @@
  *
  *   caller                         worker k (one per pooled connection)
  *   ------                         ------------------------------------
- *   enqueue check, wait   -->      take up to PG_BATCH_MAX pending checks
+ *   enqueue check, wait   -->      take up to 32 pending checks (CC_PG_BATCH_MAX
+ *                                    in the environment overrides it, for benchmarks)
  *                                  sort them by lock key (ascending: no deadlock
  *                                    between batches, across processes too)
  *                                  one round trip:
@@ -33,9 +34,9 @@
  * The rules run in the database, in PL/pgSQL (cc_check below): one round trip
  * per batch instead of four or five per check.  (One statement per batch with
  * array arguments was tried and cost more server CPU per check, ≈ 370 µs
- * against ≈ 320 µs, so each check stays its own statement.)  The SQL functions return a
- * verdict code and the values for the message; the messages are written here,
- * word for word as sqlite.c's.
+ * against ≈ 320 µs, so each check stays its own statement.)  The SQL functions
+ * return a verdict code and the values for the message; the messages are
+ * written here, word for word as sqlite.c's.
  *
  * Schema (created if missing under an advisory lock, so signer processes
  * starting together do not race; same tables as sqlite.c):
@@ -59,7 +60,9 @@
  * unset), sslmode=verify-full is used — the server's certificate must chain to
  * sslrootcert (default ~/.postgresql/root.crt) and name the host.  The URL may
  * carry a password, so it is never logged; messages name the database as
- * "postgres host:port/dbname".
+ * "postgres host:port/dbname".  connect_timeout defaults to 10 s (the URL's
+ * wins); statement_timeout is 30 s and lock_timeout 10 s per session, and a
+ * timeout or a lost connection answers the batch 503 (CC_EUNAVAILABLE).
  */
 #include "slashing/slashing.h"
 
@@ -230,8 +233,8 @@ struct pg_db {
     cc_slashing base;
     char desc[300]; /* "postgres host:port/dbname", never the password */
     /* libpq connection keywords/values (the URL expanded as dbname, plus defaults). */
-    const char *kw[4];
-    const char *val[4];
+    const char *kw[5];
+    const char *val[5];
     char *url;
     unsigned batch_max;
 
@@ -1186,6 +1189,8 @@ cc_status cc_slashing_postgres_open(const char *url, unsigned pool_size, const u
     pthread_mutex_init(&db->q_lock, NULL);
     pthread_cond_init(&db->q_cv, NULL);
     int k = 0;
+    /* Before the URL, so a connect_timeout in it wins: a dead host must not park a worker for minutes. */
+    db->kw[k] = "connect_timeout", db->val[k++] = "10";
     db->kw[k] = "dbname", db->val[k++] = db->url; /* expanded: the URL's settings */
     db->kw[k] = "fallback_application_name", db->val[k++] = "containment-chamber";
     if (!has_sslmode && !getenv("PGSSLMODE"))

@@ -467,6 +467,34 @@ TEST(tls_verify_full_by_default_and_no_password_in_messages)
     CHECK(strncmp(err.msg, "anti_slashing.url", 17) == 0);
 }
 
+/* A worker whose connection died answers its batch 503 (nothing recorded) and reconnects for the next. */
+TEST(lost_connection_is_503_then_reconnects)
+{
+    cc_slashing *db = open_fresh();
+    CHECK(db != NULL);
+    if (!db)
+        return;
+    cc_slashing_close(db);
+    cc_error err;
+    db = open_gvr(GVR_A, 1, &err);
+    CHECK(db != NULL);
+    if (!db)
+        return;
+    CHECK_EQ_INT(blk(db, 1, 1, 1), CC_OK);
+    CHECK(sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+              "WHERE datname = current_database() AND pid <> pg_backend_pid() AND usename = current_user"));
+    uint8_t pk[48], root[32];
+    pk_n(pk, 1);
+    root_n(root, 2);
+    cc_status st = cc_slashing_check_block(db, pk, 2, root, &err);
+    CHECK_MSG(st == CC_EUNAVAILABLE, "status %d: %s", (int)st, err.msg);
+    CHECK(strstr(err.msg, "not recorded") != NULL);
+    CHECK_EQ_INT(sql_count("SELECT count(*) FROM signed_blocks WHERE slot = 2"), 0);
+    CHECK_EQ_INT(cc_slashing_check_block(db, pk, 2, root, &err), CC_OK); /* the retry, on a new connection */
+    CHECK_EQ_INT(blk(db, 1, 2, 3), CC_ESLASHABLE);
+    cc_slashing_close(db);
+}
+
 /* ---- two instances race ------------------------------------------------------ */
 
 #define RACE_GROUPS 600
@@ -622,6 +650,7 @@ int main(void)
     RUN(export_import_round_trip);
     RUN(out_of_range_values_are_refused);
     RUN(tls_verify_full_by_default_and_no_password_in_messages);
+    RUN(lost_connection_is_503_then_reconnects);
     RUN(two_instances_race_sync);
     RUN(two_instances_race_submit);
     tmp_cleanup();

@@ -52,7 +52,7 @@ static void usage(FILE *f)
             "\n"
             "options:\n"
             "  -c, --config FILE                configuration (anti_slashing.*, genesis_validators_root)\n"
-            "  --backend sqlite|noop|postgres|dynamodb            overrides anti_slashing.backend\n"
+            "  --backend sqlite|noop             overrides anti_slashing.backend (postgres, dynamodb: use -c)\n"
             "  --path FILE                      overrides anti_slashing.path (sqlite)\n"
             "  --genesis-validators-root G      the network the database is bound to\n"
             "                                   (import: defaults to the file's)\n"

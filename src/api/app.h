@@ -34,6 +34,7 @@ typedef struct cc_app {
     cc_key_source *filesystem;     /* NULL when no filesystem paths are configured */
     cc_limiter limiter;            /* backpressure on signing */
     struct cc_keymanager *keymanager; /* Key Manager API state; NULL when http.key_manager_api is off */
+    struct cc_chamber *chamber;    /* seal state (chamber/chamber.h); NULL when signer_state.table is not set */
 
     pthread_mutex_t reload_lock;
     cc_reload_state reload_state;

@@ -7,6 +7,8 @@
  *   GET  /healthcheck                 200 when the signer can sign, else 503
  *   POST /reload, GET /reload         re-scan filesystem keys; reload status
  *   /eth/v1/keystores                 Key Manager API (api/keymanager.c), when enabled
+ *   /api/v1/chamber/...               Chamber API (api/chamber.c); with a chamber, signing and
+ *                                     /healthcheck are 503 unless it is unsealed
  *
  * The order inside sign matters for operators' money: the key must exist, the
  * request must be well-formed and for our network, and for blocks and
@@ -21,8 +23,10 @@
 #include <time.h>
 
 #include "api/app.h"
+#include "api/chamber.h"
 #include "api/keymanager.h"
 #include "api/metrics.h"
+#include "chamber/chamber.h"
 #include "signing/bls.h"
 #include "signing/request.h"
 #include "util/hex.h"
@@ -138,6 +142,12 @@ static void handle_sign(cc_app *app, const cc_http_request *req, const char *pub
     memcpy(job->request_id, req->request_id, sizeof job->request_id);
     cc_error err;
 
+    if (app->chamber && !cc_chamber_can_sign(app->chamber)) {
+        cc_http_reply_error(res, 503, "sealed");
+        cc_metrics_record_sign(-1, 503, elapsed_ms(&job->t0) / 1e3);
+        free(job);
+        return;
+    }
     if (cc_limiter_admit(&app->limiter, &job->deadline, &err) != CC_OK) {
         cc_http_reply_error(res, 503, err.msg);
         cc_metrics_record_sign(-1, 503, elapsed_ms(&job->t0) / 1e3);
@@ -235,12 +245,17 @@ static void handle_healthcheck(cc_app *app, cc_http_response *res)
     /* The signer can sign when it has a network, a keyring and an open anti-slashing database. */
     size_t keys = cc_keyring_count(app->keyring, -1);
     int slashing_up = app->slashing != NULL;
-    int up = slashing_up;
+    int chamber_up = !app->chamber || cc_chamber_can_sign(app->chamber);
+    int up = slashing_up && chamber_up;
+    char chamber_check[96] = "";
+    if (app->chamber)
+        snprintf(chamber_check, sizeof chamber_check, ",{\"id\":\"chamber\",\"status\":\"%s\",\"state\":\"%s\"}",
+                 chamber_up ? "UP" : "DOWN", cc_chamber_state_name(cc_chamber_state(app->chamber)));
     cc_http_reply(res, up ? 200 : 503, "application/json",
                   "{\"status\":\"%s\",\"checks\":[{\"id\":\"keys-check\",\"status\":\"UP\",\"keys\":%zu,"
-                  "\"failed\":%zu},{\"id\":\"slashing-protection-db-health-check\",\"status\":\"%s\"}],"
+                  "\"failed\":%zu},{\"id\":\"slashing-protection-db-health-check\",\"status\":\"%s\"}%s],"
                   "\"outcome\":\"%s\"}",
-                  up ? "UP" : "DOWN", keys, app->last_load.failed, slashing_up ? "UP" : "DOWN",
+                  up ? "UP" : "DOWN", keys, app->last_load.failed, slashing_up ? "UP" : "DOWN", chamber_check,
                   up ? "UP" : "DOWN");
 }
 
@@ -345,6 +360,8 @@ void cc_app_handle(void *ctx, const cc_http_request *req, cc_http_response *res)
             handle_reload(app, req, res);
     } else if (strcmp(path, "/eth/v1/keystores") == 0 && app->keymanager) {
         run_detached(app, req, res, cc_keymanager_handle);
+    } else if (strncmp(path, CC_CHAMBER_API_PREFIX, sizeof CC_CHAMBER_API_PREFIX - 1) == 0) {
+        run_detached(app, req, res, cc_chamber_api_handle);
     } else {
         cc_http_reply_error(res, 404, "no such route");
     }

@@ -10,5 +10,6 @@ int cc_cmd_server(int argc, char **argv);
 int cc_cmd_slashing(int argc, char **argv);
 int cc_cmd_keystore(int argc, char **argv);
 int cc_cmd_dynamodb(int argc, char **argv);
+int cc_cmd_operator(int argc, char **argv);
 
 #endif

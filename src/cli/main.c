@@ -20,6 +20,8 @@ static void usage(FILE *f)
             "  keystore generate            write EIP-2335 keystores and Web3Signer descriptors\n"
             "  dynamodb create-tables -c config.yaml\n"
             "                               create the DynamoDB tables the configuration names\n"
+            "  operator init|status|seal|unseal --signer-url URL\n"
+            "                               Chamber API client (initialise, inspect, seal a signer)\n"
             "  version                      print the version\n");
 }
 
@@ -38,6 +40,8 @@ int main(int argc, char **argv)
         return cc_cmd_keystore(argc - 1, argv + 1);
     if (strcmp(cmd, "dynamodb") == 0)
         return cc_cmd_dynamodb(argc - 1, argv + 1);
+    if (strcmp(cmd, "operator") == 0)
+        return cc_cmd_operator(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("containment-chamber %s\n", CC_VERSION);
         return 0;

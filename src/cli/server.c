@@ -15,6 +15,7 @@
 
 #include "api/app.h"
 #include "api/keymanager.h"
+#include "chamber/chamber.h"
 #include "api/metrics.h"
 #include "api/server.h"
 #include "api/tls_reload.h"
@@ -139,6 +140,22 @@ int cc_cmd_server(int argc, char **argv)
         rc = fail(&err);
         goto out;
     }
+    if (cfg.signer_state_table[0]) {
+        cc_chamber_config ccfg = {
+            .table = cfg.signer_state_table,
+            .refresh_interval_seconds = cfg.signer_state_refresh_seconds,
+            .unseal_timeout_minutes = cfg.signer_state_unseal_timeout_minutes,
+            .aws_region = cfg.aws_region,
+            .aws_endpoint_dynamodb = cfg.aws_endpoint_dynamodb,
+            .aws_endpoint_kms = cfg.aws_endpoint_kms,
+            .aws_endpoint_sts = cfg.aws_endpoint_sts,
+        };
+        if (cc_chamber_open(&ccfg, &app.chamber, &err) != CC_OK) {
+            cc_error_prefix(&err, "signer_state");
+            rc = fail(&err);
+            goto out;
+        }
+    }
     if (cfg.filesystem_path_count) {
         if (cc_key_source_filesystem_new(cfg.filesystem_paths, cfg.filesystem_path_count, &app.filesystem,
                                          &err) != CC_OK) {
@@ -218,6 +235,7 @@ out:
     cc_tls_listener_stop(https);
     cc_server_stop(srv);
     cc_app_reload_join(&app);
+    cc_chamber_close(app.chamber);
     cc_slashing_close(app.slashing);
     if (app.filesystem)
         app.filesystem->ops->free(app.filesystem);

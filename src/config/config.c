@@ -49,6 +49,7 @@ typedef struct cc_config_key {
 } cc_config_key;
 
 static const char *const backend_values[] = {"sqlite", "postgres", "dynamodb", "noop", NULL};
+static const char *const signer_state_values[] = {"dynamodb", NULL};
 static const char *const tls_mode_values[] = {"disabled", "file", "atls", NULL};
 static const char *const tee_values[] = {"none", "nitro", NULL};
 static const char *const log_values[] = {"debug", "info", "warn", "error", NULL};
@@ -96,6 +97,15 @@ static const cc_config_key cc_config_keys[] = {
           " per transaction."),
     K_STR("anti_slashing.table", anti_slashing_table, "",
           "dynamodb: table name (required for dynamodb)."),
+    K_ENUM("signer_state.backend", signer_state_backend, signer_state_values, "dynamodb",
+           "Where the signer state (seal state, KMS-wrapped master-key shares) lives."),
+    K_STR("signer_state.table", signer_state_table, "",
+          "dynamodb: the signer state table. Empty = no chamber (no seal; signing as without one). Create it with"
+          " `containment-chamber dynamodb create-tables`."),
+    K_U32("signer_state.refresh_interval_seconds", signer_state_refresh_seconds, 1, 3600, "1",
+          "How often every replica re-reads the signer state (follows an initialisation done elsewhere)."),
+    K_U32("signer_state.unseal_timeout_minutes", signer_state_unseal_timeout_minutes, 1, 10080, "30",
+          "Operator-quorum mode: an unseal in progress is discarded after this long (unused in KMS-only mode)."),
     K_BOOL("http.key_manager_api.enabled", key_manager_api_enabled, "false",
            "Serve the Key Manager API (/eth/v1/keystores)."),
     K_U32("http.key_manager_api.max_items_per_request", key_manager_api_max_items, 1, 100000, "100",
@@ -142,6 +152,7 @@ static const struct {
     {"metrics", "Prometheus metrics."},
     {"key_sources", "Where validator keys come from (sources add up)."},
     {"anti_slashing", "EIP-3076 slashing protection, checked and recorded before every block or attestation signature."},
+    {"signer_state", "The chamber: seal state and the master key's KMS-wrapped Shamir shares, shared by every replica."},
     {"http", "Optional HTTP APIs."},
     {"backpressure", "Bounded signing concurrency and queue; excess requests get 503 fast."},
     {"tls", "HTTPS listener, in addition to the plain HTTP one."},

@@ -41,6 +41,11 @@ typedef struct cc_config {
     char anti_slashing_url[1024];          /* anti_slashing.url (postgres) */
     uint32_t anti_slashing_pool_size;      /* anti_slashing.pool_size [8] */
     char anti_slashing_table[256];         /* anti_slashing.table (dynamodb) */
+    /* signer state (chamber) */
+    char signer_state_backend[16];         /* signer_state.backend [dynamodb] */
+    char signer_state_table[256];          /* signer_state.table (empty = no chamber: signing as without one) */
+    uint32_t signer_state_refresh_seconds; /* signer_state.refresh_interval_seconds [1] */
+    uint32_t signer_state_unseal_timeout_minutes; /* signer_state.unseal_timeout_minutes [30] */
     /* http */
     int key_manager_api_enabled;           /* http.key_manager_api.enabled [false] */
     uint32_t key_manager_api_max_items;    /* http.key_manager_api.max_items_per_request [100] */

@@ -1,0 +1,108 @@
+/*
+ * chamber.h — the signer's seal state machine (SPEC §5), KMS-only mode.
+ *
+ *   uninitialized ──init──▶ unsealed ──seal──▶ sealed ──unseal──▶ unsealed
+ *         │                                      ▲
+ *         └── (init seen in the table) ──────────┘ then automatic KMS unseal
+ *
+ * At start the state item (chamber/state.h) is read: none → uninitialized,
+ * and a one-time setup token `cc-setup-<hex>` is logged once (warn), kept
+ * only in locked memory and compared in constant time; an item → sealed, then
+ * a background KMS unseal: the N wrapped shares are decrypted concurrently
+ * (one thread per share) and the chamber unseals as soon as any M of them
+ * rebuild a key that passes the integrity check.  Unreachable or disabled
+ * KMS keys are tolerated; below the threshold the chamber stays sealed and
+ * logs which key ARNs failed and why (and retries now and then).
+ *
+ * A poller re-reads the item every refresh_interval_seconds: an
+ * initialisation made by another replica unseals this one.  A seal is local
+ * to this process (another replica's seal is not followed); after an
+ * operator's seal nothing unseals automatically until `unseal` or a restart.
+ *
+ * The other states of SPEC §5 (awaiting_registration, kms_unsealed,
+ * awaiting_rotation) belong to operator-quorum mode and rotation, which are
+ * not implemented yet; the enum already names them.
+ */
+#ifndef CC_CHAMBER_CHAMBER_H
+#define CC_CHAMBER_CHAMBER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "util/err.h"
+
+typedef enum cc_chamber_state_t {
+    CC_CHAMBER_UNINITIALIZED = 0,
+    CC_CHAMBER_AWAITING_REGISTRATION,
+    CC_CHAMBER_SEALED,
+    CC_CHAMBER_KMS_UNSEALED,
+    CC_CHAMBER_UNSEALED,
+    CC_CHAMBER_AWAITING_ROTATION
+} cc_chamber_state_t;
+
+const char *cc_chamber_state_name(cc_chamber_state_t s);
+
+typedef struct cc_chamber_config {
+    const char *table;                 /* signer_state.table */
+    unsigned refresh_interval_seconds; /* signer_state.refresh_interval_seconds */
+    unsigned unseal_timeout_minutes;   /* signer_state.unseal_timeout_minutes (operator quorum; unused in KMS-only) */
+    const char *aws_region;            /* aws.region */
+    const char *aws_endpoint_dynamodb;
+    const char *aws_endpoint_kms;
+    const char *aws_endpoint_sts;
+} cc_chamber_config;
+
+typedef struct cc_chamber cc_chamber;
+
+/*
+ * Connects to DynamoDB and KMS (default credential chain), reads the state
+ * item (a missing table is an error naming `dynamodb create-tables`), and
+ * starts the poller, whose first round unseals an initialised chamber.
+ */
+cc_status cc_chamber_open(const cc_chamber_config *cfg, cc_chamber **out, cc_error *err);
+/* Stops the poller, waits for running unseals, wipes the master key. */
+void cc_chamber_close(cc_chamber *ch);
+
+cc_chamber_state_t cc_chamber_state(cc_chamber *ch);
+/* 1 when signing is allowed: unsealed or awaiting_rotation. */
+int cc_chamber_can_sign(cc_chamber *ch);
+
+/*
+ * Initialises an uninitialized chamber: checks the setup token, makes a
+ * master key (version 1), splits it M-of-N, wraps share i with
+ * kms_key_arns[i] (EncryptionContext of cc_state_share_context) and writes
+ * the state item conditionally.  CC_EFORBIDDEN for a wrong token; CC_ECONFLICT
+ * when already initialised (here or by another replica: this replica then
+ * unseals from the stored shares).
+ */
+cc_status cc_chamber_init(cc_chamber *ch, const char *setup_token, const char *const *kms_key_arns, size_t n,
+                          unsigned threshold, cc_error *err);
+
+/* Emergency seal: zeroizes the master key at once, runs the on-seal hooks; this process only. */
+cc_status cc_chamber_seal(cc_chamber *ch, cc_error *err);
+
+/* KMS unseal now (sealed → unsealed); waits for it.  CC_EUNAVAILABLE below threshold. */
+cc_status cc_chamber_unseal(cc_chamber *ch, cc_error *err);
+
+/* {state, mode, threshold, kms_key_arns, version, ...} — never a secret (a new reference). */
+json_t *cc_chamber_status_json(cc_chamber *ch);
+
+/*
+ * Runs fn(arg) after every seal, under the chamber's lock and after the
+ * master key is wiped, so a key source can wipe every key it decrypted.  fn
+ * must not call back into the chamber.  At most 8 hooks.
+ */
+cc_status cc_chamber_on_seal(cc_chamber *ch, void (*fn)(void *arg), void *arg, cc_error *err);
+
+/*
+ * Calls fn(arg, master, version) with the master key under a read lock (a
+ * seal waits for it).  CC_EUNAVAILABLE when sealed.  fn must not keep the
+ * pointer nor call back into the chamber; it returns its own status.
+ */
+cc_status cc_chamber_with_master_key(cc_chamber *ch,
+                                     cc_status (*fn)(void *arg, const uint8_t master[32], uint32_t version),
+                                     void *arg, cc_error *err);
+
+#endif

@@ -1,0 +1,264 @@
+/*
+ * operator.c — `containment-chamber operator init|status|seal|unseal`: an
+ * operator's client for the Chamber API (api/chamber.h) of a running signer.
+ *
+ *   operator init   --setup-token T --kms-key-arns a,b,c --kms-threshold 2 --signer-url URL
+ *   operator status --signer-url URL
+ *   operator seal   --signer-url URL
+ *   operator unseal --signer-url URL
+ *
+ * Common: [--token T] (Authorization: Bearer, for when auth policies exist),
+ * [--ca-file PEM] (trust for an https signer), [--allow-plaintext-signer]
+ * (an http:// URL is refused without it: the setup token and operator
+ * tokens would cross the network in the clear).  Every secret flag
+ * (--setup-token, --token) also takes env:VAR, so the secret need not appear
+ * in the process list or shell history.
+ * Prints the signer's JSON answer.  Exit codes: 0 done, 1 refused or
+ * unreachable, 2 usage.
+ */
+#include <curl/curl.h>
+#include <stddef.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli/cli.h"
+#include "util/secret.h"
+
+typedef struct op_args {
+    const char *signer_url, *setup_token, *kms_key_arns, *kms_threshold, *token, *ca_file;
+    int allow_plaintext;
+} op_args;
+
+typedef struct buf {
+    char *data;
+    size_t len;
+} buf;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: containment-chamber operator <init|status|seal|unseal> --signer-url URL [options]\n"
+            "\n"
+            "  init     --setup-token T --kms-key-arns ARN,ARN,... --kms-threshold M\n"
+            "           initialise an uninitialized signer (KMS-only mode: any M of the keys unseal)\n"
+            "  status   state, mode, threshold, KMS key ARNs, master-key version\n"
+            "  seal     emergency seal of that replica: its master key is wiped at once\n"
+            "  unseal   unseal a sealed replica with KMS now\n"
+            "\n"
+            "options:\n"
+            "  --signer-url URL            the signer's base URL (https://...; http:// needs the next flag)\n"
+            "  --allow-plaintext-signer    allow an http:// signer URL (secrets travel in the clear)\n"
+            "  --token T                   API token (Authorization: Bearer)\n"
+            "  --ca-file PEM               CA certificate(s) trusted for an https signer\n"
+            "  secrets (--setup-token, --token) also take env:VAR to read the value from the environment\n");
+}
+
+/* "env:VAR" → the variable's value; anything else as given. NULL if the variable is unset. */
+static const char *secret_value(const char *flag, const char *v)
+{
+    if (v && strncmp(v, "env:", 4) == 0) {
+        const char *e = getenv(v + 4);
+        if (!e || !*e) {
+            fprintf(stderr, "containment-chamber operator: %s: environment variable %s is not set\n", flag, v + 4);
+            return NULL;
+        }
+        return e;
+    }
+    return v;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+    buf *b = arg;
+    size_t k = size * n;
+    char *d = realloc(b->data, b->len + k + 1);
+    if (!d)
+        return 0;
+    memcpy(d + b->len, p, k);
+    b->len += k;
+    d[b->len] = '\0';
+    b->data = d;
+    return k;
+}
+
+static int call(const op_args *a, const char *method, const char *route, const char *body)
+{
+    size_t ulen = strlen(a->signer_url);
+    while (ulen && a->signer_url[ulen - 1] == '/')
+        ulen--;
+    char url[2048];
+    if (snprintf(url, sizeof url, "%.*s/api/v1/chamber/%s", (int)ulen, a->signer_url, route) >= (int)sizeof url) {
+        fprintf(stderr, "containment-chamber operator: --signer-url is too long\n");
+        return 2;
+    }
+    CURL *c = curl_easy_init();
+    if (!c) {
+        fprintf(stderr, "containment-chamber operator: cannot start libcurl\n");
+        return 1;
+    }
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    h = curl_slist_append(h, "Accept: application/json");
+    char *auth = NULL;
+    size_t auth_cap = 0;
+    if (a->token) {
+        auth_cap = strlen(a->token) + 32;
+        if ((auth = cc_secret_alloc(auth_cap))) {
+            snprintf(auth, auth_cap, "Authorization: Bearer %s", a->token);
+            h = curl_slist_append(h, auth);
+        }
+    }
+    buf out = {0};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 120000L); /* init and unseal wait for KMS */
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, a->allow_plaintext ? "http,https" : "https");
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (a->ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, a->ca_file);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    } else if (strcmp(method, "POST") == 0) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+    }
+    CURLcode rc = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    cc_secret_free(auth, auth_cap);
+    curl_easy_cleanup(c);
+    if (rc != CURLE_OK) {
+        fprintf(stderr, "containment-chamber operator: %s %s: %s\n", method, url, curl_easy_strerror(rc));
+        free(out.data);
+        return 1;
+    }
+    int ok = status >= 200 && status < 300;
+    if (ok)
+        printf("%s\n", out.data ? out.data : "");
+    else
+        fprintf(stderr, "containment-chamber operator: %s %s: HTTP %ld: %s\n", method, url, status,
+                out.data ? out.data : "");
+    free(out.data);
+    return ok ? 0 : 1;
+}
+
+static int cmd_init(const op_args *a)
+{
+    const char *token = secret_value("--setup-token", a->setup_token);
+    if (!token || !a->kms_key_arns || !a->kms_threshold) {
+        if (!a->setup_token || !a->kms_key_arns || !a->kms_threshold)
+            fprintf(stderr, "containment-chamber operator init: --setup-token, --kms-key-arns and --kms-threshold "
+                            "are required\n");
+        return 2;
+    }
+    char *end = NULL;
+    long m = strtol(a->kms_threshold, &end, 10);
+    if (!*a->kms_threshold || *end || m < 1 || m > 255) {
+        fprintf(stderr, "containment-chamber operator init: --kms-threshold: '%s' is not a number from 1\n",
+                a->kms_threshold);
+        return 2;
+    }
+    json_t *arns = json_array();
+    char *list = strdup(a->kms_key_arns), *save = NULL;
+    for (char *t = list ? strtok_r(list, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ')
+            t++;
+        if (*t)
+            json_array_append_new(arns, json_string(t));
+    }
+    free(list);
+    json_t *body = json_pack("{s:s, s:o, s:I}", "setup_token", token, "kms_key_arns", arns, "kms_threshold",
+                             (json_int_t)m);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text) {
+        fprintf(stderr, "containment-chamber operator init: out of memory\n");
+        return 1;
+    }
+    int rc = call(a, "POST", "init", text);
+    cc_secret_wipe(text, strlen(text));
+    free(text);
+    return rc;
+}
+
+int cc_cmd_operator(int argc, char **argv)
+{
+    const char *sub = argc > 1 ? argv[1] : NULL;
+    if (!sub || strcmp(sub, "help") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+        usage(sub ? stdout : stderr);
+        return sub ? 0 : 2;
+    }
+    op_args a = {0};
+    for (int i = 2; i < argc; i++) {
+        static const struct {
+            const char *name;
+            size_t off;
+        } flags[] = {
+            {"--signer-url", offsetof(op_args, signer_url)},   {"--setup-token", offsetof(op_args, setup_token)},
+            {"--kms-key-arns", offsetof(op_args, kms_key_arns)}, {"--kms-threshold", offsetof(op_args, kms_threshold)},
+            {"--token", offsetof(op_args, token)},             {"--ca-file", offsetof(op_args, ca_file)},
+        };
+        if (strcmp(argv[i], "--allow-plaintext-signer") == 0) {
+            a.allow_plaintext = 1;
+            continue;
+        }
+        int matched = 0;
+        for (size_t f = 0; f < sizeof flags / sizeof flags[0] && !matched; f++) {
+            size_t nl = strlen(flags[f].name);
+            const char **slot = (const char **)((char *)&a + flags[f].off);
+            if (strcmp(argv[i], flags[f].name) == 0 && i + 1 < argc) {
+                *slot = argv[++i];
+                matched = 1;
+            } else if (strncmp(argv[i], flags[f].name, nl) == 0 && argv[i][nl] == '=') {
+                *slot = argv[i] + nl + 1;
+                matched = 1;
+            }
+        }
+        if (!matched) {
+            fprintf(stderr, "containment-chamber operator: unknown option or missing value '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!a.signer_url || !*a.signer_url) {
+        fprintf(stderr, "containment-chamber operator %s: --signer-url is required\n", sub);
+        return 2;
+    }
+    if (strncasecmp(a.signer_url, "https://", 8) != 0) {
+        if (strncasecmp(a.signer_url, "http://", 7) != 0) {
+            fprintf(stderr, "containment-chamber operator: --signer-url must be https:// (or http://)\n");
+            return 2;
+        }
+        if (!a.allow_plaintext) {
+            fprintf(stderr, "containment-chamber operator: refusing the plaintext signer URL %s (tokens would travel "
+                            "in the clear); use https:// or --allow-plaintext-signer\n", a.signer_url);
+            return 2;
+        }
+    }
+    if (a.token && !(a.token = secret_value("--token", a.token)))
+        return 2;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc;
+    if (strcmp(sub, "init") == 0)
+        rc = cmd_init(&a);
+    else if (strcmp(sub, "status") == 0)
+        rc = call(&a, "GET", "status", NULL);
+    else if (strcmp(sub, "seal") == 0)
+        rc = call(&a, "POST", "seal", NULL);
+    else if (strcmp(sub, "unseal") == 0)
+        rc = call(&a, "POST", "unseal", NULL);
+    else {
+        fprintf(stderr, "containment-chamber operator: unknown subcommand '%s'\n", sub);
+        usage(stderr);
+        rc = 2;
+    }
+    curl_global_cleanup();
+    return rc;
+}

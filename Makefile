@@ -88,7 +88,7 @@ run: build
 	@scripts/run-demo.sh
 
 test: test-deps
-	@$(MAKE) --no-print-directory build tests-bin $(BENCH_BIN)
+	@$(MAKE) --no-print-directory -j$$(nproc) build tests-bin $(BENCH_BIN)
 	@BUILD=$(BUILD) tests/run.sh
 
 # The C suite under AddressSanitizer and UndefinedBehaviorSanitizer, in its own tree.

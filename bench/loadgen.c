@@ -714,9 +714,13 @@ int main(int argc, char **argv)
            opt_duration, 100.0 * cpu / opt_duration, 100.0 * cpu / opt_duration / (double)(nproc > 0 ? nproc : 1),
            nproc);
     printf("RESULT rps=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f ok=%llu non200=%llu transport_err=%llu "
-           "bad_body=%llu conns=%u keys=%u loadgen_cpu_pct=%.1f\n",
+           "bad_body=%llu conns=%u keys=%u loadgen_cpu_pct=%.1f non200_p50_ms=%.3f non200_p99_ms=%.3f "
+           "non200_max_ms=%.3f s503=%llu\n",
            rps, p50, p99, mx, ok - g_bad_body, non200, g_transport_err, g_bad_body, opt_conns, g_nkeys,
-           100.0 * cpu / opt_duration / (double)(nproc > 0 ? nproc : 1));
+           100.0 * cpu / opt_duration / (double)(nproc > 0 ? nproc : 1),
+           g_lat_bad_len ? pct_ms(g_lat_bad, g_lat_bad_len, 0.5) : 0.0,
+           g_lat_bad_len ? pct_ms(g_lat_bad, g_lat_bad_len, 0.99) : 0.0,
+           g_lat_bad_len ? g_lat_bad[g_lat_bad_len - 1] / 1000.0 : 0.0, g_status[503]);
     free(conns);
     return 0;
 }

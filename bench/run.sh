@@ -24,6 +24,7 @@
 #                   autogroup nice, so other jobs on the box take less of the measured cores; needs root for
 #                   negative values; the same for numerator and denominator, so the ratio stays fair)
 #   BENCH_BACKEND=sqlite (noop only to split the cost of anti-slashing out; never the recorded figure)
+#   BENCH_EXTRA_CONFIG='backpressure: {max_queue: 62}' (YAML appended to the signer's config; bench/overload.sh)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -131,6 +132,7 @@ anti_slashing:
   path: $TMP/slashing.sqlite
 log:
   level: warn
+${BENCH_EXTRA_CONFIG:-}
 EOF
 setsid "$SIGNER" server -c "$TMP/config.yaml" >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!

@@ -127,6 +127,27 @@ static void sign_checked(cc_slashing_check *check)
     cc_http_resume(job->pending);
 }
 
+/*
+ * Overload refusals come in floods: one line each at debug, and at most one
+ * warning every 10 s with the count, so the log stays readable and cheap
+ * exactly when the signer has no time to spare (the metrics count each one).
+ */
+static void log_overload(const char *request_id, const char *reason)
+{
+    static unsigned long refused;
+    static time_t last_warn;
+    cc_log(CC_LOG_DEBUG, "sign refused", "request_id", request_id, "status", "503", "reason", reason, NULL);
+    __atomic_add_fetch(&refused, 1, __ATOMIC_RELAXED);
+    time_t now = time(NULL), last = __atomic_load_n(&last_warn, __ATOMIC_RELAXED);
+    if (now - last >= 10 && __atomic_compare_exchange_n(&last_warn, &last, now, 0, __ATOMIC_RELAXED,
+                                                        __ATOMIC_RELAXED)) {
+        char count[24];
+        snprintf(count, sizeof count, "%lu", __atomic_exchange_n(&refused, 0, __ATOMIC_RELAXED));
+        cc_log(CC_LOG_WARN, "overloaded: signing requests refused with 503", "refused", count, "reason", reason,
+               NULL);
+    }
+}
+
 static void handle_sign(cc_app *app, const cc_http_request *req, const char *pubkey_hex, cc_http_response *res)
 {
     sign_job *job = calloc(1, sizeof *job);
@@ -151,8 +172,7 @@ static void handle_sign(cc_app *app, const cc_http_request *req, const char *pub
     if (cc_limiter_admit(&app->limiter, &job->deadline, &err) != CC_OK) {
         cc_http_reply_error(res, 503, err.msg);
         cc_metrics_record_sign(-1, 503, elapsed_ms(&job->t0) / 1e3);
-        cc_log(CC_LOG_WARN, "sign refused", "request_id", job->request_id, "status", "503", "reason", err.msg,
-               NULL);
+        log_overload(job->request_id, err.msg);
         free(job);
         return;
     }

@@ -169,5 +169,18 @@ await check("metrics count every signing request exactly", async () => {
   assert(/^containment_keys_active\{source="filesystem"\} 5$/m.test(text), "keys_active");
 });
 
+await check("every log line is a JSON object with ts, level and msg; no secret in the log", async () => {
+  const lines = fs.readFileSync(`${work}/server.log`, "utf8").split("\n").filter((l) => l.length);
+  assert(lines.length > 20, `only ${lines.length} log lines`);
+  for (const [i, line] of lines.entries()) {
+    let o;
+    try { o = JSON.parse(line); } catch (e) { throw new Error(`line ${i + 1} is not JSON: ${line.slice(0, 120)}`); }
+    assert(typeof o.ts === "string" && typeof o.level === "string" && typeof o.msg === "string",
+      `line ${i + 1} lacks ts/level/msg: ${line.slice(0, 120)}`);
+  }
+  const raw = fs.readFileSync(`${work}/keys/raw.yaml`, "utf8").match(/0x([0-9a-f]{64})/)[1];
+  assert(!lines.some((l) => l.includes(raw)), "a secret key appears in the log");
+});
+
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -33,6 +33,7 @@ metrics: {listen_address: 127.0.0.1, listen_port: $mport}
 network: mainnet
 key_sources: {filesystem: {paths: [$work/keys]}}
 anti_slashing: {backend: sqlite, path: $work/slashing.sqlite}
+log: {level: debug}
 YAML
 "$bin" server -c "$work/config.yaml" > "$work/server.log" 2>&1 &
 pid=$!

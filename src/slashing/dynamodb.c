@@ -86,6 +86,7 @@
 
 #include "aws/credentials.h"
 #include "aws/dynamodb.h"
+#include "slashing/queue.h"
 #include "util/hex.h"
 #include "util/log.h"
 
@@ -102,13 +103,12 @@ typedef struct ddb_db {
     cc_dynamodb ddb;
     char table[256];
 
-    /* The submit queue and its workers (started on first submit). */
-    pthread_mutex_t q_lock;
-    pthread_cond_t q_cv;
-    cc_slashing_check *head, *tail;
-    int stopping;
+    /* Asynchronous checks: one queue, workers taking one check at a time (started on first submits). */
+    cc_check_queue queue;
+    pthread_mutex_t workers_lock; /* guards workers, nworkers, closing */
     pthread_t workers[DDB_WORKERS];
     size_t nworkers;
+    int closing;
 } ddb_db;
 
 /* ---- keys and values ----------------------------------------------------- */
@@ -337,53 +337,36 @@ static cc_status ddb_check_attestation(cc_slashing *base, const uint8_t pubkey[4
 static void *worker_main(void *arg)
 {
     ddb_db *db = arg;
-    pthread_mutex_lock(&db->q_lock);
-    for (;;) {
-        while (!db->head && !db->stopping)
-            pthread_cond_wait(&db->q_cv, &db->q_lock);
-        cc_slashing_check *r = db->head;
-        if (!r)
-            break; /* stopping and drained */
-        db->head = r->next;
-        if (!db->head)
-            db->tail = NULL;
-        pthread_mutex_unlock(&db->q_lock);
+    size_t n;
+    cc_slashing_check *r;
+    /* Each check is two round trips: concurrency across validators is where throughput comes from. */
+    while ((r = cc_check_queue_take(&db->queue, 1, &n)) != NULL) {
         cc_error_clear(&r->err);
         if (r->kind == CC_SLASHING_BLOCK)
             r->status = check_block(db, r->pubkey, r->slot, r->signing_root, &r->err);
         else
             r->status = check_attestation(db, r->pubkey, r->source_epoch, r->target_epoch, r->signing_root, &r->err);
         r->done(r);
-        pthread_mutex_lock(&db->q_lock);
     }
-    pthread_mutex_unlock(&db->q_lock);
-    return NULL;
+    return NULL; /* stopping and drained */
 }
 
 static void ddb_submit(cc_slashing *base, cc_slashing_check *r)
 {
     ddb_db *db = (ddb_db *)base;
-    r->next = NULL;
-    pthread_mutex_lock(&db->q_lock);
-    if (!db->stopping && db->nworkers < DDB_WORKERS) {
+    pthread_mutex_lock(&db->workers_lock);
+    if (!db->closing && db->nworkers < DDB_WORKERS) {
         /* One more worker per submit until the pool is full: a CLI that never submits starts none. */
         if (pthread_create(&db->workers[db->nworkers], NULL, worker_main, db) == 0)
             db->nworkers++;
     }
-    if (db->stopping || db->nworkers == 0) {
-        pthread_mutex_unlock(&db->q_lock);
+    size_t workers = db->nworkers;
+    pthread_mutex_unlock(&db->workers_lock);
+    if (workers == 0 || !cc_check_queue_push(&db->queue, r)) {
         r->status = cc_error_set(&r->err, CC_EUNAVAILABLE, "slashing table %s: no worker (closing or out of "
                                  "threads)", db->table);
         r->done(r);
-        return;
     }
-    if (db->tail)
-        db->tail->next = r;
-    else
-        db->head = r;
-    db->tail = r;
-    pthread_cond_signal(&db->q_cv);
-    pthread_mutex_unlock(&db->q_lock);
 }
 
 /* ---- import ---------------------------------------------------------------- */
@@ -795,20 +778,20 @@ static void ddb_free(ddb_db *db)
 {
     cc_aws_credentials_provider_free(db->creds);
     cc_aws_http_free(db->http);
-    pthread_mutex_destroy(&db->q_lock);
-    pthread_cond_destroy(&db->q_cv);
+    cc_check_queue_destroy(&db->queue);
+    pthread_mutex_destroy(&db->workers_lock);
     free(db);
 }
 
 static void ddb_close(cc_slashing *base)
 {
     ddb_db *db = (ddb_db *)base;
-    pthread_mutex_lock(&db->q_lock);
-    db->stopping = 1;
-    pthread_cond_broadcast(&db->q_cv);
-    pthread_mutex_unlock(&db->q_lock);
+    cc_check_queue_stop(&db->queue);
+    pthread_mutex_lock(&db->workers_lock);
+    db->closing = 1;
     for (size_t i = 0; i < db->nworkers; i++)
         pthread_join(db->workers[i], NULL);
+    pthread_mutex_unlock(&db->workers_lock);
     ddb_free(db);
 }
 
@@ -836,8 +819,8 @@ cc_status cc_slashing_dynamodb_open(const cc_slashing_config *cfg, const uint8_t
     db->base.ops = &ddb_ops;
     memcpy(db->base.genesis_validators_root, gvr, 32);
     snprintf(db->table, sizeof db->table, "%s", cfg->table);
-    pthread_mutex_init(&db->q_lock, NULL);
-    pthread_cond_init(&db->q_cv, NULL);
+    cc_check_queue_init(&db->queue);
+    pthread_mutex_init(&db->workers_lock, NULL);
 
     cc_aws_http_options ho;
     cc_aws_http_options_default(&ho);

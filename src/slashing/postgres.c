@@ -74,6 +74,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slashing/queue.h"
 #include "util/hex.h"
 #include "util/log.h"
 
@@ -241,11 +242,8 @@ struct pg_db {
     pg_worker *workers;
     unsigned nworkers;
 
-    pthread_mutex_t q_lock;
-    pthread_cond_t q_cv;
-    cc_slashing_check *head, *tail;
-    int stopping;
-    uint64_t batches, checks;
+    cc_check_queue queue;     /* pending checks; each worker takes up to batch_max */
+    uint64_t batches, checks; /* atomic */
 };
 
 /* ---- connections ------------------------------------------------------------ */
@@ -601,111 +599,25 @@ static void *worker_main(void *arg)
 {
     pg_worker *w = arg;
     pg_db *db = w->db;
-    pthread_mutex_lock(&db->q_lock);
-    for (;;) {
-        while (!db->head && !db->stopping)
-            pthread_cond_wait(&db->q_cv, &db->q_lock);
-        if (!db->head)
-            break; /* stopping and drained */
-        cc_slashing_check *batch = db->head, *last = batch;
-        size_t count = 1;
-        while (last->next && count < db->batch_max) {
-            last = last->next;
-            count++;
-        }
-        db->head = last->next;
-        if (!db->head)
-            db->tail = NULL;
-        else
-            pthread_cond_signal(&db->q_cv); /* more for another worker */
-        last->next = NULL;
-        pthread_mutex_unlock(&db->q_lock);
-
+    size_t count;
+    cc_slashing_check *batch;
+    while ((batch = cc_check_queue_take(&db->queue, db->batch_max, &count)) != NULL) {
         run_batch(w, batch, count);
-
         /* Only now, after COMMIT returned, does any caller hear its verdict. */
-        for (cc_slashing_check *r = batch, *next; r; r = next) {
-            next = r->next; /* r may be gone as soon as done() returns */
-            r->done(r);
-        }
-        pthread_mutex_lock(&db->q_lock);
-        db->batches++;
-        db->checks += count;
+        cc_check_batch_done(batch);
+        __atomic_add_fetch(&db->batches, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&db->checks, count, __ATOMIC_RELAXED);
     }
-    pthread_mutex_unlock(&db->q_lock);
-    return NULL;
+    return NULL; /* stopping and drained */
 }
 
 static void pg_submit(cc_slashing *base, cc_slashing_check *r)
 {
     pg_db *db = (pg_db *)base;
-    r->next = NULL;
-    pthread_mutex_lock(&db->q_lock);
-    if (db->stopping) {
-        pthread_mutex_unlock(&db->q_lock);
+    if (!cc_check_queue_push(&db->queue, r)) {
         r->status = cc_error_set(&r->err, CC_EUNAVAILABLE, "slashing database %s is closing", db->desc);
         r->done(r);
-        return;
     }
-    if (db->tail)
-        db->tail->next = r;
-    else
-        db->head = r;
-    db->tail = r;
-    pthread_cond_signal(&db->q_cv);
-    pthread_mutex_unlock(&db->q_lock);
-}
-
-/* A synchronous caller waits on its own condition variable under q_lock (as in sqlite.c). */
-typedef struct pg_sync {
-    pg_db *db;
-    pthread_cond_t cv;
-    int done;
-} pg_sync;
-
-static void sync_done(cc_slashing_check *r)
-{
-    pg_sync *s = r->arg;
-    pthread_mutex_lock(&s->db->q_lock);
-    s->done = 1;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->db->q_lock);
-}
-
-static cc_status submit_and_wait(pg_db *db, cc_slashing_check *r, cc_error *err)
-{
-    pg_sync s = {.db = db};
-    pthread_cond_init(&s.cv, NULL);
-    r->done = sync_done;
-    r->arg = &s;
-    pg_submit(&db->base, r);
-    pthread_mutex_lock(&db->q_lock);
-    while (!s.done)
-        pthread_cond_wait(&s.cv, &db->q_lock);
-    pthread_mutex_unlock(&db->q_lock);
-    pthread_cond_destroy(&s.cv);
-    if (r->status != CC_OK && err)
-        *err = r->err;
-    return r->status;
-}
-
-static cc_status pg_check_block(cc_slashing *base, const uint8_t pubkey[48], uint64_t slot,
-                                const uint8_t signing_root[32], cc_error *err)
-{
-    cc_slashing_check r = {.kind = CC_SLASHING_BLOCK, .slot = slot};
-    memcpy(r.pubkey, pubkey, 48);
-    memcpy(r.signing_root, signing_root, 32);
-    return submit_and_wait((pg_db *)base, &r, err);
-}
-
-static cc_status pg_check_attestation(cc_slashing *base, const uint8_t pubkey[48], uint64_t source_epoch,
-                                      uint64_t target_epoch, const uint8_t signing_root[32], cc_error *err)
-{
-    cc_slashing_check r = {.kind = CC_SLASHING_ATTESTATION, .source_epoch = source_epoch,
-                           .target_epoch = target_epoch};
-    memcpy(r.pubkey, pubkey, 48);
-    memcpy(r.signing_root, signing_root, 32);
-    return submit_and_wait((pg_db *)base, &r, err);
 }
 
 /* ---- import ----------------------------------------------------------------- */
@@ -1043,8 +955,7 @@ static void pg_free(pg_db *db)
         free(db->workers[i].sql);
     }
     free(db->workers);
-    pthread_mutex_destroy(&db->q_lock);
-    pthread_cond_destroy(&db->q_cv);
+    cc_check_queue_destroy(&db->queue);
     free(db->url);
     free(db);
 }
@@ -1052,10 +963,7 @@ static void pg_free(pg_db *db)
 static void pg_close(cc_slashing *base)
 {
     pg_db *db = (pg_db *)base;
-    pthread_mutex_lock(&db->q_lock);
-    db->stopping = 1;
-    pthread_cond_broadcast(&db->q_cv);
-    pthread_mutex_unlock(&db->q_lock);
+    cc_check_queue_stop(&db->queue);
     for (unsigned i = 0; i < db->nworkers; i++)
         if (db->workers[i].started)
             pthread_join(db->workers[i].thread, NULL);
@@ -1064,8 +972,8 @@ static void pg_close(cc_slashing *base)
 
 static const cc_slashing_ops pg_ops = {
     .name = "postgres",
-    .check_block = pg_check_block,
-    .check_attestation = pg_check_attestation,
+    .check_block = cc_slashing_queued_check_block,
+    .check_attestation = cc_slashing_queued_check_attestation,
     .import = pg_import,
     .export_ = pg_export,
     .close = pg_close,
@@ -1186,8 +1094,7 @@ cc_status cc_slashing_postgres_open(const char *url, unsigned pool_size, const u
     PQconninfoFree(opts);
     db->base.ops = &pg_ops;
     memcpy(db->base.genesis_validators_root, gvr, 32);
-    pthread_mutex_init(&db->q_lock, NULL);
-    pthread_cond_init(&db->q_cv, NULL);
+    cc_check_queue_init(&db->queue);
     int k = 0;
     /* Before the URL, so a connect_timeout in it wins: a dead host must not park a worker for minutes. */
     db->kw[k] = "connect_timeout", db->val[k++] = "10";
@@ -1238,10 +1145,8 @@ fail:
 void cc_slashing_postgres_stats(cc_slashing *base, uint64_t *batches, uint64_t *checks)
 {
     pg_db *db = (pg_db *)base;
-    pthread_mutex_lock(&db->q_lock);
     if (batches)
-        *batches = db->batches;
+        *batches = __atomic_load_n(&db->batches, __ATOMIC_RELAXED);
     if (checks)
-        *checks = db->checks;
-    pthread_mutex_unlock(&db->q_lock);
+        *checks = __atomic_load_n(&db->checks, __ATOMIC_RELAXED);
 }

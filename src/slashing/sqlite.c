@@ -55,6 +55,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "slashing/queue.h"
 #include "util/hex.h"
 #include "util/log.h"
 
@@ -63,7 +64,8 @@
 
 /*
  * Every check, synchronous or not, travels as a cc_slashing_check through one
- * queue to the writer thread (see sq_submit and submit_and_wait below).
+ * queue (slashing/queue.h) to the writer thread, which takes all that is
+ * pending as one batch.
  */
 
 /* pubkey -> validators.id, owned by whoever holds conn_lock. */
@@ -151,13 +153,9 @@ typedef struct sq_db {
     sq_id_slot *ids;
     size_t id_cap, id_count;
 
-    /* The queue of pending checks. */
-    pthread_mutex_t q_lock;
-    pthread_cond_t q_cv;
-    cc_slashing_check *head, *tail;
-    int stopping;
+    cc_check_queue queue; /* pending checks, taken whole by the writer */
     pthread_t writer;
-    uint64_t batches, checks;
+    uint64_t batches, checks; /* atomic */
 } sq_db;
 
 /* ---- small SQL helpers ---------------------------------------------------- */
@@ -492,109 +490,27 @@ static void run_batch(sq_db *db, cc_slashing_check *batch)
 static void *writer_main(void *arg)
 {
     sq_db *db = arg;
-    pthread_mutex_lock(&db->q_lock);
-    for (;;) {
-        while (!db->head && !db->stopping)
-            pthread_cond_wait(&db->q_cv, &db->q_lock);
-        if (!db->head)
-            break; /* stopping and drained */
-        cc_slashing_check *batch = db->head;
-        db->head = db->tail = NULL;
-        pthread_mutex_unlock(&db->q_lock);
-
+    size_t n;
+    cc_slashing_check *batch;
+    while ((batch = cc_check_queue_take(&db->queue, SIZE_MAX, &n)) != NULL) {
         pthread_mutex_lock(&db->conn_lock);
         run_batch(db, batch);
         pthread_mutex_unlock(&db->conn_lock);
-
         /* Only now, after COMMIT returned, does any caller hear its verdict. */
-        uint64_t n = 0;
-        for (cc_slashing_check *r = batch, *next; r; r = next) {
-            next = r->next; /* r may be gone as soon as done() returns */
-            n++;
-            r->done(r);
-        }
-        pthread_mutex_lock(&db->q_lock);
-        db->batches++;
-        db->checks += n;
+        cc_check_batch_done(batch);
+        __atomic_add_fetch(&db->batches, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&db->checks, n, __ATOMIC_RELAXED);
     }
-    pthread_mutex_unlock(&db->q_lock);
-    return NULL;
+    return NULL; /* stopping and drained */
 }
 
 static void sq_submit(cc_slashing *base, cc_slashing_check *r)
 {
     sq_db *db = (sq_db *)base;
-    r->next = NULL;
-    pthread_mutex_lock(&db->q_lock);
-    if (db->stopping) {
-        pthread_mutex_unlock(&db->q_lock);
+    if (!cc_check_queue_push(&db->queue, r)) {
         r->status = cc_error_set(&r->err, CC_EUNAVAILABLE, "slashing database %s is closing", db->path);
         r->done(r);
-        return;
     }
-    if (db->tail)
-        db->tail->next = r;
-    else
-        db->head = r;
-    db->tail = r;
-    pthread_cond_signal(&db->q_cv);
-    pthread_mutex_unlock(&db->q_lock);
-}
-
-/*
- * A synchronous caller waits on its own condition variable under the
- * database's q_lock, which sync_done takes too: the waiter cannot see done and
- * destroy cv before the signal has returned.
- */
-typedef struct sq_sync {
-    sq_db *db;
-    pthread_cond_t cv;
-    int done;
-} sq_sync;
-
-static void sync_done(cc_slashing_check *r)
-{
-    sq_sync *s = r->arg;
-    pthread_mutex_lock(&s->db->q_lock);
-    s->done = 1;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->db->q_lock);
-}
-
-static cc_status submit_and_wait(sq_db *db, cc_slashing_check *r, cc_error *err)
-{
-    sq_sync s = {.db = db};
-    pthread_cond_init(&s.cv, NULL);
-    r->done = sync_done;
-    r->arg = &s;
-    sq_submit(&db->base, r);
-    pthread_mutex_lock(&db->q_lock);
-    while (!s.done)
-        pthread_cond_wait(&s.cv, &db->q_lock);
-    pthread_mutex_unlock(&db->q_lock);
-    pthread_cond_destroy(&s.cv);
-    if (r->status != CC_OK && err)
-        *err = r->err;
-    return r->status;
-}
-
-static cc_status sq_check_block(cc_slashing *base, const uint8_t pubkey[48], uint64_t slot,
-                                const uint8_t signing_root[32], cc_error *err)
-{
-    cc_slashing_check r = {.kind = CC_SLASHING_BLOCK, .slot = slot};
-    memcpy(r.pubkey, pubkey, 48);
-    memcpy(r.signing_root, signing_root, 32);
-    return submit_and_wait((sq_db *)base, &r, err);
-}
-
-static cc_status sq_check_attestation(cc_slashing *base, const uint8_t pubkey[48], uint64_t source_epoch,
-                                      uint64_t target_epoch, const uint8_t signing_root[32], cc_error *err)
-{
-    cc_slashing_check r = {.kind = CC_SLASHING_ATTESTATION, .source_epoch = source_epoch,
-                           .target_epoch = target_epoch};
-    memcpy(r.pubkey, pubkey, 48);
-    memcpy(r.signing_root, signing_root, 32);
-    return submit_and_wait((sq_db *)base, &r, err);
 }
 
 /* ---- import --------------------------------------------------------------- */
@@ -937,8 +853,7 @@ static void sq_free(sq_db *db)
     if (db->conn)
         sqlite3_close(db->conn);
     pthread_mutex_destroy(&db->conn_lock);
-    pthread_mutex_destroy(&db->q_lock);
-    pthread_cond_destroy(&db->q_cv);
+    cc_check_queue_destroy(&db->queue);
     free(db->ids);
     free(db->path);
     free(db);
@@ -947,18 +862,15 @@ static void sq_free(sq_db *db)
 static void sq_close(cc_slashing *base)
 {
     sq_db *db = (sq_db *)base;
-    pthread_mutex_lock(&db->q_lock);
-    db->stopping = 1;
-    pthread_cond_signal(&db->q_cv);
-    pthread_mutex_unlock(&db->q_lock);
+    cc_check_queue_stop(&db->queue);
     pthread_join(db->writer, NULL);
     sq_free(db);
 }
 
 static const cc_slashing_ops sq_ops = {
     .name = "sqlite",
-    .check_block = sq_check_block,
-    .check_attestation = sq_check_attestation,
+    .check_block = cc_slashing_queued_check_block,
+    .check_attestation = cc_slashing_queued_check_attestation,
     .import = sq_import,
     .export_ = sq_export,
     .close = sq_close,
@@ -1040,8 +952,7 @@ cc_status cc_slashing_sqlite_open(const char *path, const uint8_t gvr[32], cc_sl
     db->base.ops = &sq_ops;
     memcpy(db->base.genesis_validators_root, gvr, 32);
     pthread_mutex_init(&db->conn_lock, NULL);
-    pthread_mutex_init(&db->q_lock, NULL);
-    pthread_cond_init(&db->q_cv, NULL);
+    cc_check_queue_init(&db->queue);
 
     cc_status st;
     int rc = sqlite3_open_v2(path, &db->conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -1078,10 +989,8 @@ fail:
 void cc_slashing_sqlite_stats(cc_slashing *base, uint64_t *batches, uint64_t *checks)
 {
     sq_db *db = (sq_db *)base;
-    pthread_mutex_lock(&db->q_lock);
     if (batches)
-        *batches = db->batches;
+        *batches = __atomic_load_n(&db->batches, __ATOMIC_RELAXED);
     if (checks)
-        *checks = db->checks;
-    pthread_mutex_unlock(&db->q_lock);
+        *checks = __atomic_load_n(&db->checks, __ATOMIC_RELAXED);
 }

@@ -480,14 +480,8 @@ static cc_status ddb_import(cc_slashing *base, const cc_interchange *ic, cc_erro
     cc_error local;
     if (!err)
         err = &local;
-    if (memcmp(ic->genesis_validators_root, base->genesis_validators_root, 32) != 0) {
-        char want[67], got[67];
-        cc_hex_encode0x(base->genesis_validators_root, 32, want);
-        cc_hex_encode0x(ic->genesis_validators_root, 32, got);
-        return cc_error_set(err, CC_EFORBIDDEN,
-                            "metadata.genesis_validators_root: interchange is for %s, the database is bound to %s",
-                            got, want);
-    }
+    if (cc_interchange_check_root(ic, base->genesis_validators_root, err) != CC_OK)
+        return err->code;
     for (size_t i = 0; i < ic->validator_count; i++) {
         cc_status st = import_validator(db, &ic->validators[i], i, err);
         if (st != CC_OK) {

@@ -272,3 +272,15 @@ void cc_interchange_free(cc_interchange *ic)
     free(ic->validators);
     free(ic);
 }
+
+cc_status cc_interchange_check_root(const cc_interchange *ic, const uint8_t gvr[32], cc_error *err)
+{
+    if (memcmp(ic->genesis_validators_root, gvr, 32) == 0)
+        return CC_OK;
+    char want[67], got[67];
+    cc_hex_encode0x(gvr, 32, want);
+    cc_hex_encode0x(ic->genesis_validators_root, 32, got);
+    return cc_error_set(err, CC_EFORBIDDEN,
+                        "metadata.genesis_validators_root: interchange is for %s, the database is bound to %s", got,
+                        want);
+}

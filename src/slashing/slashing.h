@@ -61,6 +61,8 @@ cc_status cc_interchange_parse(const char *json, size_t len, cc_interchange **ou
 /* Writes interchange JSON (malloc'ed, NUL-terminated). */
 cc_status cc_interchange_write(const cc_interchange *ic, char **json_out, cc_error *err);
 void cc_interchange_free(cc_interchange *ic);
+/* CC_EFORBIDDEN, naming both roots, unless ic is for the network gvr (every backend's import starts here). */
+cc_status cc_interchange_check_root(const cc_interchange *ic, const uint8_t gvr[32], cc_error *err);
 
 typedef struct cc_slashing cc_slashing;
 

@@ -496,10 +496,11 @@ static void *writer_main(void *arg)
         pthread_mutex_lock(&db->conn_lock);
         run_batch(db, batch);
         pthread_mutex_unlock(&db->conn_lock);
-        /* Only now, after COMMIT returned, does any caller hear its verdict. */
-        cc_check_batch_done(batch);
+        /* Counted first, so a caller that reads the stats after its verdict sees its batch. */
         __atomic_add_fetch(&db->batches, 1, __ATOMIC_RELAXED);
         __atomic_add_fetch(&db->checks, n, __ATOMIC_RELAXED);
+        /* Only now, after COMMIT returned, does any caller hear its verdict. */
+        cc_check_batch_done(batch);
     }
     return NULL; /* stopping and drained */
 }
@@ -680,14 +681,8 @@ static cc_status sq_import(cc_slashing *base, const cc_interchange *ic, cc_error
     cc_error local;
     if (!err)
         err = &local;
-    if (memcmp(ic->genesis_validators_root, base->genesis_validators_root, 32) != 0) {
-        char want[67], got[67];
-        cc_hex_encode0x(base->genesis_validators_root, 32, want);
-        cc_hex_encode0x(ic->genesis_validators_root, 32, got);
-        return cc_error_set(err, CC_EFORBIDDEN,
-                            "metadata.genesis_validators_root: interchange is for %s, the database is bound to %s",
-                            got, want);
-    }
+    if (cc_interchange_check_root(ic, base->genesis_validators_root, err) != CC_OK)
+        return err->code;
     cc_status st = check_range(ic, err);
     if (st != CC_OK)
         return st;

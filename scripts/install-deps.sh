@@ -14,7 +14,7 @@ want_test=0
 build_pkgs=(build-essential pkg-config libssl-dev libjansson-dev libmicrohttpd-dev libgnutls28-dev
             libyaml-dev libsqlite3-dev libunistring-dev libcurl4-openssl-dev sqlite3 nodejs npm curl libcbor-dev
             libpq-dev)
-test_pkgs=(clang libclang-rt-14-dev postgresql-15 openssl age)
+test_pkgs=(clang libclang-rt-14-dev postgresql-15 openssl age python3 procps)
 
 missing=()
 for p in "${build_pkgs[@]}"; do

@@ -20,8 +20,8 @@
  * operator's seal nothing unseals automatically until `unseal` or a restart.
  *
  * The other states of SPEC §5 (awaiting_registration, kms_unsealed,
- * awaiting_rotation) belong to operator-quorum mode and rotation, which are
- * not implemented yet; the enum already names them.
+ * awaiting_rotation) belong to operator-quorum mode and rotation, which come
+ * later (no transition reaches them yet); the enum already names them.
  */
 #ifndef CC_CHAMBER_CHAMBER_H
 #define CC_CHAMBER_CHAMBER_H

@@ -119,6 +119,25 @@ const commands = {
         else ok("signer_log_accounts_for_requests", `${fmtCounts(signed)}${Object.keys(other).length ? " non-200 " + fmtCounts(other) : ""}`);
     },
 
+    // The signer's /metrics (scraped with no traffic left) against the same process's log:
+    // containment_signing_requests_total by operation and status equals its "signed" (200)
+    // and "sign refused" (other statuses) lines, type by type.
+    async metrics([metricsFile, logFile]) {
+        const fromMetrics = {};
+        for (const line of fs.readFileSync(metricsFile, "utf8").split("\n")) {
+            const m = line.match(/^containment_signing_requests_total\{operation="([A-Z_0-9]+)",status="(\w+)"\} (\d+)$/);
+            if (m) fromMetrics[`${m[1]}/${m[2]}`] = (fromMetrics[`${m[1]}/${m[2]}`] || 0) + Number(m[3]);
+        }
+        const entries = jsonl(logFile).filter((e) => e.msg === "signed" || e.msg === "sign refused");
+        const fromLog = countBy(entries, (e) => `${!e.type || e.type === "unknown" ? "UNKNOWN" : e.type}/${e.status}`);
+        const bad = [];
+        for (const k of new Set([...Object.keys(fromMetrics), ...Object.keys(fromLog)]))
+            if ((fromMetrics[k] || 0) !== (fromLog[k] || 0)) bad.push(`${k}: metrics ${fromMetrics[k] || 0}, log ${fromLog[k] || 0}`);
+        if (!Object.keys(fromMetrics).length) fail("signer_metrics_account_for_requests", "no containment_signing_requests_total in /metrics");
+        else if (bad.length) fail("signer_metrics_account_for_requests", "counts differ", bad);
+        else ok("signer_metrics_account_for_requests", fmtCounts(fromMetrics));
+    },
+
     // Which BLOCK_V2 shapes were signed (VERSION/block or VERSION/header); EXPECT is a
     // comma-separated list of shapes that must be among them.
     async shapes([reqFile, expect]) {

@@ -14,7 +14,8 @@
 #
 # Checks (each prints "ok NAME" / "FAIL NAME"):
 #   finalized            the chain finalizes epoch >= $E2E_FINALIZED_EPOCH (3)
-#   no_refusal_before_drills, validator_no_signing_errors, signer_log_accounts_for_requests
+#   no_refusal_before_drills, validator_no_signing_errors, signer_log_accounts_for_requests,
+#   signer_metrics_account_for_requests (/metrics of the running signer = its log, by type and status)
 #   restart drill        signer stopped (by PID) for two slots and restarted on the same
 #                        port and DB; the chain finalizes a later epoch; nothing refused
 #                        afterwards unless it truly conflicts
@@ -126,7 +127,7 @@ fi
 LODESTAR=$LS/node_modules/.bin/lodestar
 
 # ---- 2. ports, keys ----------------------------------------------------------------------
-read -r P2P REST SIG PROXY <<<"$($H ports 4)"
+read -r P2P REST SIG PROXY MET <<<"$($H ports 5)"
 mkdir -p "$DATA/keys"
 "$BIN" keystore generate --out-dir "$DATA/keys" --count 8 --interop --kdf pbkdf2 --light > "$DATA/pubkeys.txt" 2> "$LOGS/keystore.log" ||
     { bad setup "keystore generate failed: $(tail -n 3 "$LOGS/keystore.log")"; finish; }
@@ -165,7 +166,7 @@ cp "$DATA/network.yaml" "$LOGS/network.yaml"
 # ---- 4. signer and recording proxy ------------------------------------------------------------
 cat > "$DATA/signer.yaml" <<YAML
 server: {listen_address: 127.0.0.1, listen_port: $SIG}
-metrics: {enabled: false}
+metrics: {listen_address: 127.0.0.1, listen_port: $MET}
 network: $DATA/network.yaml
 genesis_validators_root: "$GVR"
 key_sources: {filesystem: {paths: [$DATA/keys]}}
@@ -299,6 +300,12 @@ stop "$vc_pid"; vc_pid=
 sleep 0.5
 stop "$proxy_pid" 3; proxy_pid=
 $H account "$LOGS/requests.jsonl" "$LOGS"/signer-*.log | tally
+# The running signer's /metrics, with no traffic left, against its own log, by type and status.
+if [ -n "$sig_pid" ]; then
+    last_log="$LOGS/signer-1.log"; [ -f "$LOGS/signer-2.log" ] && last_log="$LOGS/signer-2.log"
+    curl -s "http://127.0.0.1:$MET/metrics" > "$LOGS/metrics.txt"
+    $H metrics "$LOGS/metrics.txt" "$last_log" | tally
+fi
 $H shapes "$LOGS/requests.jsonl" "ALTAIR/block$([ "$BELLATRIX_EPOCH" != none ] && echo ,BELLATRIX/header)" | tally
 
 # ---- 9. slashing drills, straight at the signer (nothing else signs now) ---------------------------

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/secret.h"
 
 static void usage(FILE *f)
 {
@@ -31,6 +32,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    cc_secret_init();
     const char *cmd = argv[1];
     if (strcmp(cmd, "server") == 0)
         return cc_cmd_server(argc - 1, argv + 1);

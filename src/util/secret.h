@@ -2,9 +2,11 @@
  * secret.h — the one kind of buffer that holds secret material.
  *
  * Secrets (BLS secret keys, keystore passwords, derived keys) live in memory
- * that is mlock'ed where the system allows (never swapped), excluded from core
- * dumps, and wiped with OPENSSL_cleanse (which the compiler cannot optimise
- * away) before it is freed.  Compare secrets with cc_ct_equal, never memcmp.
+ * that is mlock'ed where the system allows (never swapped) and wiped with
+ * OPENSSL_cleanse (which the compiler cannot optimise away) before it is
+ * freed: OpenSSL's secure heap once cc_secret_init has run (also excluded
+ * from core dumps, with guard pages), else mlock'ed heap blocks.  Compare
+ * secrets with cc_ct_equal, never memcmp.
  */
 #ifndef CC_SECRET_H
 #define CC_SECRET_H
@@ -12,6 +14,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Once, at start-up, before threads: marks the process non-dumpable (no core
+ * file, no ptrace by other users) and sets up the secure heap, sized to
+ * RLIMIT_MEMLOCK.  Returns 1 (locked arena), 2 (arena, not locked) or 0 (no
+ * arena: the mlock'ed fallback only; always so under AddressSanitizer).
+ */
+int cc_secret_init(void);
 /* Allocates len zeroed bytes of locked memory; NULL on failure. */
 void *cc_secret_alloc(size_t len);
 /* Wipes and frees memory from cc_secret_alloc; NULL is allowed. */

@@ -4,6 +4,7 @@
 #   make test     install what is missing, build, run the whole suite
 #   make build    just the binaries (build/containment-chamber)
 #   make asan     the whole C test suite under AddressSanitizer + UBSan
+#   make asan-full   every test, C and integration, with sanitized binaries
 #   make fuzz     every libFuzzer target (fuzz/) for FUZZ_RUNS executions; fuzz-smoke: briefly
 #   make bench    benchmarks (bench/), figures as ratios to raw blst
 #
@@ -17,7 +18,7 @@ OPT      ?= -O2
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
             -fno-strict-aliasing -pthread -Isrc -I$(BLST_DIR)/include -I/usr/include/postgresql $(EXTRA_CFLAGS)
 LDLIBS   += $(BLST_DIR)/lib/libblst.a -lssl -lcrypto -ljansson -lmicrohttpd -lgnutls -lyaml -lsqlite3 -lpq \
-            -lunistring -lcurl -lpthread -lm
+            -lunistring -lcurl -lcbor -lz -lpthread -lm
 
 # LIB_DIRS / TEST_DIRS narrow a build to some folders (e.g. while one concern is
 # being written: make BUILD=build/x LIB_DIRS="src/util src/signing" TEST_DIRS=tests/signing tests-bin).
@@ -36,7 +37,7 @@ KMSL_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard src/kmslocal/*.c))
 KMSL_LIB_OBJ := $(filter-out %/main.o,$(KMSL_OBJ))
 KMSL_TEST_SRC := tests/kmslocal/attdoc.c
 
-.PHONY: all build deps test-deps run test test-unit asan bench clean fuzz fuzz-bin fuzz-smoke
+.PHONY: all build deps test-deps run test test-unit asan asan-full bench clean fuzz fuzz-bin fuzz-smoke
 all: build
 
 build: deps $(BUILD)/containment-chamber $(BUILD)/kms-local
@@ -82,7 +83,12 @@ $(BUILD)/tools-bin/kmslocal-attdoc: tests/kmslocal/attdoc_tool.c tests/kmslocal/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(KMSL_TEST_SRC) $(KMSL_LIB_OBJ) $(BUILD)/libcc.a $(LDLIBS) -lcbor
 
-tests-bin: $(TEST_BIN) $(BUILD)/tools-bin/kmslocal-attdoc
+# The enclave tests' helper: simulated-NSM documents and aTLS certificates (tests/enclave/enclave_sim.c).
+$(BUILD)/tools-bin/enclave-sim: tests/enclave/enclave_sim.c $(BUILD)/libcc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libcc.a $(LDLIBS)
+
+tests-bin: $(TEST_BIN) $(BUILD)/tools-bin/kmslocal-attdoc $(BUILD)/tools-bin/enclave-sim
 
 run: build
 	@scripts/run-demo.sh
@@ -98,6 +104,13 @@ asan: deps
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	    $(ASAN_BUILD)/containment-chamber tests-bin
 	@BUILD=$(ASAN_BUILD) ONLY_C=1 tests/run.sh
+
+# The whole suite (C tests and every integration script) with sanitized binaries: tests/asan-full.sh.
+asan-full: test-deps
+	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=$(ASAN_BUILD) OPT=-O1 \
+	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	    $(ASAN_BUILD)/containment-chamber $(ASAN_BUILD)/kms-local tests-bin
+	@ASAN_BUILD=$(ASAN_BUILD) tests/asan-full.sh
 
 # libFuzzer targets (fuzz/fuzz_*.c): the library built with clang under ASan + UBSan in its own
 # tree (FUZZ_BUILD), one binary per target in $(FUZZ_BUILD)/fuzzers/.  fuzz/run.sh runs them

@@ -35,6 +35,10 @@ typedef struct cc_app {
     cc_limiter limiter;            /* backpressure on signing */
     struct cc_keymanager *keymanager; /* Key Manager API state; NULL when http.key_manager_api is off */
     struct cc_chamber *chamber;    /* seal state (chamber/chamber.h); NULL when signer_state.table is not set */
+    struct cc_auth_store *auth;    /* policies and tokens (chamber/auth_store.h, api/auth.h); NULL without a chamber */
+    /* Added for the Chamber key API (api/chamber_keys.c); set by the server command with the DynamoDB key source: */
+    cc_key_source *dynamodb_keys;  /* key_sources.dynamodb (keys/dynamodb.h); NULL when no key table is configured */
+    const struct cc_dynamodb *dynamodb; /* the key table's client (borrowed); NULL when no key table is configured */
 
     pthread_mutex_t reload_lock;
     cc_reload_state reload_state;

@@ -36,8 +36,9 @@ static void reply_status(cc_chamber *ch, cc_http_response *res, int status, cons
     reply_json(res, status, j);
 }
 
-static void handle_init(cc_chamber *ch, const cc_http_request *req, cc_http_response *res)
+static void handle_init(cc_app *app, const cc_http_request *req, cc_http_response *res)
 {
+    cc_chamber *ch = app->chamber;
     json_error_t jerr;
     json_t *body = json_loadb(req->body ? req->body : "", req->body_len, 0, &jerr);
     if (!json_is_object(body)) {
@@ -65,14 +66,23 @@ static void handle_init(cc_chamber *ch, const cc_http_request *req, cc_http_resp
     }
     cc_error err;
     cc_error_clear(&err);
-    cc_status st = cc_chamber_init(ch, token, list, n, (unsigned)json_integer_value(thr), &err);
+    json_t *root = NULL; /* with auth, init also answers the first root token (api/chamber_auth.c) */
+    cc_status st = app->auth ? cc_chamber_auth_init(app, token, list, n, (unsigned)json_integer_value(thr), &root, &err)
+                             : cc_chamber_init(ch, token, list, n, (unsigned)json_integer_value(thr), &err);
     json_decref(body);
     if (st != CC_OK) {
         cc_log(CC_LOG_WARN, "chamber init refused", "request_id", req->request_id, "reason", err.msg, NULL);
         cc_http_reply_error(res, cc_status_http(st), err.msg);
         return;
     }
-    reply_status(ch, res, 200, "initialised");
+    json_t *j = cc_chamber_status_json(ch);
+    if (j) {
+        json_object_set_new(j, "message", json_string("initialised"));
+        if (root)
+            json_object_set(j, "root_token", root);
+    }
+    json_decref(root);
+    reply_json(res, 200, j);
 }
 
 void cc_chamber_api_handle(cc_app *app, const cc_http_request *req, cc_http_response *res)
@@ -95,7 +105,7 @@ void cc_chamber_api_handle(cc_app *app, const cc_http_request *req, cc_http_resp
         if (!post)
             cc_http_reply_error(res, 405, "method not allowed: use POST");
         else
-            handle_init(ch, req, res);
+            handle_init(app, req, res);
     } else if (strcmp(route, "seal") == 0) {
         if (!post)
             cc_http_reply_error(res, 405, "method not allowed: use POST");
@@ -112,6 +122,10 @@ void cc_chamber_api_handle(cc_app *app, const cc_http_request *req, cc_http_resp
             cc_http_reply_error(res, cc_status_http(err.code), err.msg);
         else
             reply_status(ch, res, 200, NULL);
+    } else if (strcmp(route, "keys") == 0 || strncmp(route, "keys/", 5) == 0) {
+        cc_chamber_keys_handle(app, req, route, res);
+    } else if (strncmp(route, "auth/", 5) == 0) {
+        cc_chamber_auth_handle(app, req, route, res);
     } else {
         cc_http_reply_error(res, 404, "no such chamber route");
     }

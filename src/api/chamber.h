@@ -5,6 +5,7 @@
  *   POST /api/v1/chamber/init     {setup_token, kms_key_arns: [...], kms_threshold}
  *   POST /api/v1/chamber/seal     emergency seal of this replica
  *   POST /api/v1/chamber/unseal   KMS unseal now (after a seal)
+ *   /api/v1/chamber/keys[/...]    key management (api/chamber_keys.c)
  *
  * Errors are {"error": "..."} with the status of cc_status_http.  404 when no
  * signer_state.table is configured.  Runs on a detached thread (init and
@@ -13,10 +14,33 @@
 #ifndef CC_API_CHAMBER_H
 #define CC_API_CHAMBER_H
 
+#include <jansson.h>
+
 #include "api/app.h"
 
 #define CC_CHAMBER_API_PREFIX "/api/v1/chamber/"
 
 void cc_chamber_api_handle(cc_app *app, const cc_http_request *req, cc_http_response *res);
+
+/*
+ * The key routes, /api/v1/chamber/keys[/...] (api/chamber_keys.c); route is
+ * the path after CC_CHAMBER_API_PREFIX ("keys", "keys/generate",
+ * "keys/<pubkey>").  app->chamber must be set.
+ */
+void cc_chamber_keys_handle(cc_app *app, const cc_http_request *req, const char *route, cc_http_response *res);
+
+/*
+ * Auth management, /api/v1/chamber/auth/... (api/chamber_auth.c): policies,
+ * tokens and root tokens; every route needs a root token.  app->chamber must be set.
+ */
+void cc_chamber_auth_handle(cc_app *app, const cc_http_request *req, const char *route, cc_http_response *res);
+
+/*
+ * init with auth (app->auth set): checks the setup token, issues the first
+ * root token, then runs cc_chamber_init; a failed init revokes that token.
+ * On success *root_answer = {"id", "token" (shown this once), "root": true}.
+ */
+cc_status cc_chamber_auth_init(cc_app *app, const char *setup_token, const char *const *kms_key_arns, size_t n,
+                               unsigned threshold, json_t **root_answer, cc_error *err);
 
 #endif

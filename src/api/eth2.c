@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "api/app.h"
+#include "api/auth.h"
 #include "api/chamber.h"
 #include "api/keymanager.h"
 #include "api/metrics.h"
@@ -188,6 +189,9 @@ static void handle_sign(cc_app *app, const cc_http_request *req, const char *pub
     if (job->sr.type < CC_SIGN_TYPE_COUNT)
         job->type = (int)job->sr.type; /* known even when the rest of the body is refused */
     if (parsed != CC_OK)
+        goto fail;
+    /* Auth (SPEC §2.4): (sign, key, type) — after the type is known, before any anti-slashing record. */
+    if (app->auth && cc_api_auth_sign(app, req, job->pubkey, job->type, &err) != CC_OK)
         goto fail;
     if (job->sr.gate == CC_GATE_NONE) {
         sign_now(job, res);
@@ -359,6 +363,8 @@ void cc_app_handle(void *ctx, const cc_http_request *req, cc_http_response *res)
     const char *path = req->path;
     int get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0;
 
+    if (app->auth && !cc_api_auth_route(app, req, res)) /* 401/403 once auth policies exist (api/auth.h) */
+        return;
     if (strncmp(path, SIGN_PREFIX, sizeof SIGN_PREFIX - 1) == 0) {
         if (!post)
             cc_http_reply_error(res, 405, "method not allowed: use POST");

@@ -42,6 +42,14 @@ void cc_http_reply_error(cc_http_response *res, int status, const char *message)
  * absent.  Parameters such as ;q=0.9 are ignored (their meaning there is
  * unspecified and no client we know sends q=0).
  */
+const char *cc_http_query(const cc_http_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->query_count && i < CC_HTTP_MAX_QUERY_ARGS; i++)
+        if (req->query_names[i] && strcmp(req->query_names[i], name) == 0)
+            return req->query_values[i] ? req->query_values[i] : "";
+    return NULL;
+}
+
 int cc_http_accepts_json(const char *accept)
 {
     if (!accept)

@@ -12,15 +12,25 @@
 
 #include "util/err.h"
 
+#define CC_HTTP_MAX_QUERY_ARGS 8
+
 typedef struct cc_http_request {
     const char *method;     /* "GET", "POST", ... */
     const char *path;       /* URL path without the query */
     const char *accept;     /* Accept header or NULL */
+    const char *authorization; /* Authorization header or NULL (api/auth.c; never logged) */
     const char *body;       /* request body (NUL-terminated copy) */
     size_t body_len;
     char request_id[24];    /* for logs */
     void *transport;        /* the server's per-request state (cc_http_defer); NULL outside a server */
+    /* URL query arguments, decoded (?status=active): the first CC_HTTP_MAX_QUERY_ARGS; strings live as long as req. */
+    const char *query_names[CC_HTTP_MAX_QUERY_ARGS];
+    const char *query_values[CC_HTTP_MAX_QUERY_ARGS]; /* "" for a bare ?name */
+    size_t query_count;
 } cc_http_request;
+
+/* The value of query argument name (the first one), or NULL when absent. */
+const char *cc_http_query(const cc_http_request *req, const char *name);
 
 typedef struct cc_http_response {
     int status;

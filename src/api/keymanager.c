@@ -52,7 +52,7 @@
 
 #define KM_PATH "/eth/v1/keystores"
 #define KM_SCRYPT_BYTES ((unsigned long long)260 << 20) /* 256 MiB per scrypt derivation, plus slack */
-#define KM_PATH_MAX 256                                 /* longest derivation path we keep */
+#define KM_PATH_MAX CC_KEYSTORE_PATH_MAX                /* longest derivation path we keep */
 
 typedef struct km_path {
     uint8_t pubkey[CC_BLS_PUBKEY_LEN];
@@ -209,17 +209,7 @@ static void push_status(json_t *arr, const char *status, const char *message)
 /* ------------------------------------------------------------------------ */
 /* Parallel decryption                                                      */
 
-typedef struct km_job {
-    const char *keystore; /* JSON text from the request */
-    size_t keystore_len;
-    const char *password; /* raw UTF-8 from the request */
-    size_t password_len;
-    int decrypt;          /* 0: decided before decryption (error or duplicate) */
-    uint8_t *sk;          /* 32 bytes of secret memory (a slice of one block) */
-    uint8_t pubkey[CC_BLS_PUBKEY_LEN];
-    cc_status st;
-    cc_error err;
-} km_job;
+typedef cc_keystore_job km_job; /* keymanager.h: shared with the Chamber key API */
 
 typedef struct km_pool {
     km_job *jobs;
@@ -288,6 +278,11 @@ static void decrypt_all(km_job *jobs, size_t count)
     free(threads);
 }
 
+void cc_keystore_decrypt_all(cc_keystore_job *jobs, size_t count)
+{
+    decrypt_all(jobs, count);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Request bodies                                                           */
 
@@ -353,6 +348,12 @@ static void keystore_meta(const char *text, size_t len, uint8_t pubkey[CC_BLS_PU
     if (p && strlen(p) < KM_PATH_MAX)
         snprintf(path, KM_PATH_MAX, "%s", p);
     json_decref(ks);
+}
+
+void cc_keystore_meta(const char *text, size_t len, uint8_t pubkey[CC_BLS_PUBKEY_LEN], int *has_pubkey,
+                      char path[CC_KEYSTORE_PATH_MAX])
+{
+    keystore_meta(text, len, pubkey, has_pubkey, path);
 }
 
 /* ------------------------------------------------------------------------ */

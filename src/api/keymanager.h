@@ -13,6 +13,7 @@
 
 #include "api/app.h"
 #include "api/http.h"
+#include "signing/bls.h"
 #include "util/err.h"
 
 typedef struct cc_keymanager cc_keymanager;
@@ -22,5 +23,31 @@ void cc_keymanager_free(cc_keymanager *km);
 
 /* Serves /eth/v1/keystores (any method) for app, whose keymanager must be set. */
 void cc_keymanager_handle(cc_app *app, const cc_http_request *req, cc_http_response *res);
+
+/*
+ * Keystore decryption as a POST here does it, shared with the Chamber key
+ * API (api/chamber_keys.c): a pool of min(cores, MemAvailable / 260 MiB,
+ * jobs) threads decrypts every job whose decrypt is set (scrypt: 256 MiB and
+ * about a second each), filling st / err / sk / pubkey.
+ */
+#define CC_KEYSTORE_PATH_MAX 256
+
+typedef struct cc_keystore_job {
+    const char *keystore; /* JSON text from the request */
+    size_t keystore_len;
+    const char *password; /* raw UTF-8 from the request */
+    size_t password_len;
+    int decrypt;          /* 0: decided before decryption (error or duplicate) */
+    uint8_t *sk;          /* 32 bytes of secret memory (a slice of one block) */
+    uint8_t pubkey[CC_BLS_PUBKEY_LEN];
+    cc_status st;
+    cc_error err;
+} cc_keystore_job;
+
+void cc_keystore_decrypt_all(cc_keystore_job *jobs, size_t count);
+
+/* The keystore's declared "pubkey" (*has_pubkey) and "path" ("" when absent), to spot a duplicate before the KDF. */
+void cc_keystore_meta(const char *text, size_t len, uint8_t pubkey[CC_BLS_PUBKEY_LEN], int *has_pubkey,
+                      char path[CC_KEYSTORE_PATH_MAX]);
 
 #endif

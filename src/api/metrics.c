@@ -13,7 +13,7 @@
 #include "signing/request.h"
 
 /* The statuses the signing route answers; anything else is counted as "other". */
-static const int statuses[] = {200, 400, 403, 404, 405, 412, 413, 500, 503};
+static const int statuses[] = {200, 400, 401, 403, 404, 405, 412, 413, 500, 503};
 #define NSTATUS (sizeof statuses / sizeof statuses[0])
 #define NOPS (CC_SIGN_TYPE_COUNT + 1) /* last slot: unknown type */
 
@@ -47,6 +47,21 @@ void cc_metrics_record_sign(int type, int http_status, double seconds)
 }
 
 void cc_metrics_add_key_load_failures(unsigned long n) { inc(&key_load_failures, n); }
+
+/* containment_auth_rejections_total{reason}: the reasons of chamber/auth.h (cc_auth_result_name). */
+static const char *const auth_reasons[] = {"missing", "invalid", "expired", "forbidden"};
+#define NAUTH (sizeof auth_reasons / sizeof auth_reasons[0])
+static uint64_t auth_rejections[NAUTH];
+
+void cc_metrics_record_auth_rejection(const char *reason)
+{
+    for (size_t i = 0; i < NAUTH; i++)
+        if (strcmp(reason, auth_reasons[i]) == 0) {
+            inc(&auth_rejections[i], 1);
+            return;
+        }
+    inc(&auth_rejections[1], 1); /* anything else is an invalid token */
+}
 
 /* A growing text buffer for the exposition. */
 typedef struct sbuf {
@@ -129,6 +144,11 @@ void cc_metrics_handle(void *ctx, const cc_http_request *req, cc_http_response *
     put(&b, "# HELP containment_key_load_failures_total Keystores or descriptors that could not be loaded.\n"
             "# TYPE containment_key_load_failures_total counter\ncontainment_key_load_failures_total %llu\n",
         (unsigned long long)get(&key_load_failures));
+    put(&b, "# HELP containment_auth_rejections_total Requests refused by auth (401 missing, invalid or expired "
+            "token; 403 forbidden by policy).\n# TYPE containment_auth_rejections_total counter\n");
+    for (size_t i = 0; i < NAUTH; i++)
+        put(&b, "containment_auth_rejections_total{reason=\"%s\"} %llu\n", auth_reasons[i],
+            (unsigned long long)get(&auth_rejections[i]));
     free(res->body);
     res->status = 200;
     res->content_type = "text/plain; version=0.0.4; charset=utf-8";

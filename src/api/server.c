@@ -185,6 +185,19 @@ static int from_retired_daemon(cc_server *srv, struct MHD_Connection *conn)
     return cs && cs->gen != __atomic_load_n(&srv->tls, __ATOMIC_ACQUIRE);
 }
 
+/* Collects the URL's query arguments into the request (MHD_get_connection_values callback). */
+static enum MHD_Result collect_query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    cc_http_request *req = cls;
+    (void)kind;
+    if (req->query_count < CC_HTTP_MAX_QUERY_ARGS) {
+        req->query_names[req->query_count] = key;
+        req->query_values[req->query_count] = value ? value : "";
+        req->query_count++;
+    }
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -243,6 +256,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .method = method,
         .path = url,
         .accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
+        .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
         .body = b->data ? b->data : "",
         .body_len = b->len,
         .transport = b,
@@ -253,6 +267,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         b->data[b->len] = '\0';
     snprintf(req.request_id, sizeof req.request_id, "%llx",
              __atomic_add_fetch(&next_request_id, 1, __ATOMIC_RELAXED));
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query_arg, &req);
     srv->handler(srv->ctx, &req, &res);
     if (__atomic_load_n(&b->pending.state, __ATOMIC_ACQUIRE) != PENDING_NONE)
         return MHD_YES; /* deferred: answered when resumed */

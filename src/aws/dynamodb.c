@@ -3,8 +3,12 @@
  */
 #include "aws/dynamodb.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <openssl/rand.h>
 
 #define TARGET "DynamoDB_20120810"
 #define CONTENT_TYPE "application/x-amz-json-1.0"
@@ -70,6 +74,77 @@ cc_status cc_dynamodb_create_table(const cc_dynamodb *db, const char *table, con
     cc_status st = ddb_send(db, "CreateTable", req, NULL, &info, err);
     if (st != CC_OK && strcmp(info.aws_error, "ResourceInUseException") == 0 && err)
         err->code = st = CC_ECONFLICT;
+    return st;
+}
+
+cc_status cc_dynamodb_create_table_indexed(const cc_dynamodb *db, const char *table, json_t *attribute_definitions,
+                                           json_t *key_schema, json_t *global_secondary_indexes, cc_error *err)
+{
+    json_t *req = json_pack("{s:s, s:O, s:O, s:s}", "TableName", table, "AttributeDefinitions",
+                            attribute_definitions, "KeySchema", key_schema, "BillingMode", "PAY_PER_REQUEST");
+    if (req && global_secondary_indexes)
+        json_object_set(req, "GlobalSecondaryIndexes", global_secondary_indexes);
+    cc_aws_call_info info;
+    cc_status st = ddb_send(db, "CreateTable", req, NULL, &info, err);
+    if (st != CC_OK && strcmp(info.aws_error, "ResourceInUseException") == 0 && err)
+        err->code = st = CC_ECONFLICT;
+    return st;
+}
+
+/* The cancellation reasons of a TransactionCanceledException body: 1 = a condition failed (index in *at), 0 = other. */
+static int cancel_reason(const char *body, size_t len, size_t *at, char *codes, size_t codes_cap)
+{
+    codes[0] = '\0';
+    json_t *j = body ? json_loadb(body, len, 0, NULL) : NULL;
+    json_t *reasons = json_object_get(j, "CancellationReasons");
+    int condition = 0;
+    size_t i, n = 0;
+    json_t *r;
+    json_array_foreach(reasons, i, r) {
+        const char *code = json_string_value(json_object_get(r, "Code"));
+        if (!code)
+            code = "?";
+        int w = snprintf(codes + n, codes_cap - n, "%s%s", i ? ", " : "", code);
+        if (w > 0 && (size_t)w < codes_cap - n)
+            n += (size_t)w;
+        if (!condition && strcmp(code, "ConditionalCheckFailed") == 0) {
+            condition = 1;
+            *at = i;
+        }
+    }
+    json_decref(j);
+    return condition;
+}
+
+cc_status cc_dynamodb_transact_write(const cc_dynamodb *db, json_t *actions, size_t *failed_index, cc_error *err)
+{
+    uint8_t rnd[16];
+    char token[33];
+    if (RAND_bytes(rnd, sizeof rnd) != 1)
+        return cc_error_set(err, CC_ECRYPTO, "dynamodb TransactWriteItems: the random generator failed");
+    for (size_t i = 0; i < sizeof rnd; i++)
+        snprintf(token + 2 * i, 3, "%02x", rnd[i]);
+    json_t *req = json_pack("{s:O, s:s}", "TransactItems", actions, "ClientRequestToken", token);
+    char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    json_decref(req);
+    if (!body)
+        return cc_error_set(err, CC_ENOMEM, "dynamodb TransactWriteItems: out of memory");
+    cc_aws_result res;
+    cc_status st = cc_aws_json_call(&db->svc, "TransactWriteItems", body, strlen(body), &res, err);
+    free(body);
+    if (st != CC_OK && strcmp(res.aws_error, "TransactionCanceledException") == 0) {
+        size_t at = 0;
+        char codes[256];
+        if (cancel_reason(res.body, res.body_len, &at, codes, sizeof codes)) {
+            if (failed_index)
+                *failed_index = at;
+            st = cc_error_set(err, CC_ECONFLICT, "dynamodb TransactWriteItems: condition failed on action %zu", at);
+        } else {
+            st = cc_error_set(err, CC_EUNAVAILABLE,
+                              "dynamodb TransactWriteItems: cancelled (reasons: %s); try again", codes);
+        }
+    }
+    cc_aws_result_free(&res);
     return st;
 }
 

@@ -43,6 +43,24 @@ cc_status cc_dynamodb_create_table(const cc_dynamodb *db, const char *table, con
                                    const char *hash_type, const char *range_key, const char *range_type,
                                    cc_error *err);
 
+/*
+ * CreateTable with the caller's AttributeDefinitions, KeySchema and
+ * GlobalSecondaryIndexes (may be NULL; borrowed), on-demand billing.
+ * CC_ECONFLICT when the table already exists.
+ */
+cc_status cc_dynamodb_create_table_indexed(const cc_dynamodb *db, const char *table, json_t *attribute_definitions,
+                                           json_t *key_schema, json_t *global_secondary_indexes, cc_error *err);
+
+/*
+ * TransactWriteItems: actions (borrowed) is the TransactItems array
+ * ({Put|Update|Delete|ConditionCheck: {...}}), applied all or nothing.  A
+ * random ClientRequestToken makes the HTTP layer's retries idempotent.
+ * Cancelled because a condition failed: CC_ECONFLICT and *failed_index (may
+ * be NULL) = the first action whose reason is ConditionalCheckFailed;
+ * cancelled by a concurrent transaction on the same items: CC_EUNAVAILABLE.
+ */
+cc_status cc_dynamodb_transact_write(const cc_dynamodb *db, json_t *actions, size_t *failed_index, cc_error *err);
+
 /* DescribeTable: *table_desc (may be NULL) receives the "Table" object; *status "ACTIVE", … (16 bytes). */
 cc_status cc_dynamodb_describe_table(const cc_dynamodb *db, const char *table, json_t **table_desc,
                                      char status[16], cc_error *err);

@@ -809,6 +809,21 @@ out:
     return st;
 }
 
+cc_status cc_chamber_check_setup_token(cc_chamber *ch, const char *setup_token, cc_error *err)
+{
+    pthread_mutex_lock(&ch->lock);
+    cc_status st = cc_chamber_state(ch) != CC_CHAMBER_UNINITIALIZED
+                       ? cc_error_set(err, CC_ECONFLICT, "the chamber is already initialised (state %s)",
+                                      cc_chamber_state_name(cc_chamber_state(ch)))
+                       : check_token(ch, setup_token, err);
+    pthread_mutex_unlock(&ch->lock);
+    return st;
+}
+
+const struct cc_dynamodb *cc_chamber_dynamodb(cc_chamber *ch) { return &ch->ddb; }
+const char *cc_chamber_table(cc_chamber *ch) { return ch->table; }
+unsigned cc_chamber_refresh_seconds(cc_chamber *ch) { return ch->refresh_seconds; }
+
 cc_status cc_chamber_seal(cc_chamber *ch, cc_error *err)
 {
     pthread_mutex_lock(&ch->lock);

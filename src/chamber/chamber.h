@@ -80,6 +80,18 @@ int cc_chamber_can_sign(cc_chamber *ch);
 cc_status cc_chamber_init(cc_chamber *ch, const char *setup_token, const char *const *kms_key_arns, size_t n,
                           unsigned threshold, cc_error *err);
 
+/*
+ * Checks setup_token against this replica's one-time setup token without
+ * using it (auth issues the first root token just before cc_chamber_init).
+ * CC_EFORBIDDEN for a wrong token; CC_ECONFLICT when already initialised.
+ */
+cc_status cc_chamber_check_setup_token(cc_chamber *ch, const char *setup_token, cc_error *err);
+
+/* The signer state table's DynamoDB client and name (borrowed; they live as long as ch). */
+const struct cc_dynamodb *cc_chamber_dynamodb(cc_chamber *ch);
+const char *cc_chamber_table(cc_chamber *ch);
+unsigned cc_chamber_refresh_seconds(cc_chamber *ch);
+
 /* Emergency seal: zeroizes the master key at once, runs the on-seal hooks; this process only. */
 cc_status cc_chamber_seal(cc_chamber *ch, cc_error *err);
 

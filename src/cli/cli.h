@@ -11,5 +11,8 @@ int cc_cmd_slashing(int argc, char **argv);
 int cc_cmd_keystore(int argc, char **argv);
 int cc_cmd_dynamodb(int argc, char **argv);
 int cc_cmd_operator(int argc, char **argv);
+int cc_cmd_attestation(int argc, char **argv);
+int cc_cmd_pcr(int argc, char **argv);
+int cc_cmd_describe_eif(int argc, char **argv);
 
 #endif

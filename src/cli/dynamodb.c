@@ -19,6 +19,7 @@
 #include "chamber/state.h"
 #include "cli/cli.h"
 #include "config/config.h"
+#include "keys/dynamodb.h"
 #include "slashing/slashing.h"
 
 extern char **environ;
@@ -40,6 +41,7 @@ typedef struct ddb_table {
 static const ddb_table tables[] = {
     {"anti_slashing.table", offsetof(cc_config, anti_slashing_table), cc_slashing_dynamodb_create_table},
     {"signer_state.table", offsetof(cc_config, signer_state_table), cc_state_create_table},
+    {"key_sources.dynamodb.table", offsetof(cc_config, dynamodb_keys_table), cc_key_table_create},
 };
 
 static void usage(FILE *f)
@@ -47,7 +49,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: containment-chamber dynamodb create-tables -c config.yaml\n"
                "\n"
                "  create-tables    create every DynamoDB table the configuration names (anti_slashing.table,\n"
-               "                   signer_state.table),\n"
+               "                   signer_state.table, key_sources.dynamodb.table),\n"
                "                   wait until ACTIVE, check the key schema of those that exist\n");
 }
 
@@ -83,7 +85,7 @@ static int create_tables(const char *config_path)
         printf("%s %s (%s)\n", created ? "created" : "exists ", name, tables[i].key);
     }
     if (!named)
-        printf("no DynamoDB table named in %s (set anti_slashing.table or signer_state.table)\n", config_path);
+        printf("no DynamoDB table named in %s (set anti_slashing.table, signer_state.table or key_sources.dynamodb.table)\n", config_path);
     rc = 0;
 out:
     cc_aws_credentials_provider_free(creds);

@@ -23,6 +23,12 @@ static void usage(FILE *f)
             "                               create the DynamoDB tables the configuration names\n"
             "  operator init|status|seal|unseal --signer-url URL\n"
             "                               Chamber API client (initialise, inspect, seal a signer)\n"
+            "  attestation verify --document FILE | --url https://HOST:PORT [--root PEM] [--at S] ...\n"
+            "                               verify a Nitro attestation document or an aTLS endpoint\n"
+            "  pcr --signing-certificate cert.pem\n"
+            "                               PCR8 of an EIF signing certificate\n"
+            "  describe-eif --eif-path f.eif\n"
+            "                               an enclave image's measurements (PCR0/1/2/8)\n"
             "  version                      print the version\n");
 }
 
@@ -44,6 +50,12 @@ int main(int argc, char **argv)
         return cc_cmd_dynamodb(argc - 1, argv + 1);
     if (strcmp(cmd, "operator") == 0)
         return cc_cmd_operator(argc - 1, argv + 1);
+    if (strcmp(cmd, "attestation") == 0)
+        return cc_cmd_attestation(argc - 1, argv + 1);
+    if (strcmp(cmd, "pcr") == 0)
+        return cc_cmd_pcr(argc - 1, argv + 1);
+    if (strcmp(cmd, "describe-eif") == 0)
+        return cc_cmd_describe_eif(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("containment-chamber %s\n", CC_VERSION);
         return 0;

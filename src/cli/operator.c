@@ -7,7 +7,14 @@
  *   operator seal   --signer-url URL
  *   operator unseal --signer-url URL
  *
- * Common: [--token T] (Authorization: Bearer, for when auth policies exist),
+ *   operator generate-root-token --auth-token ROOT   a new root token (printed once)
+ *   operator auth policy list|get NAME|delete NAME    --auth-token ROOT
+ *   operator auth policy put NAME --file policy.json   {"rules": [{effect, scopes, keys, operations}]}
+ *   operator auth token create --policies a,b [--expires-in-seconds N]
+ *   operator auth token list | revoke ID
+ *
+ * Common: [--auth-token T] (alias --token; Authorization: Bearer, for when auth
+ * policies exist, and a root token for generate-root-token and auth ...),
  * [--ca-file PEM] (trust for an https signer), [--allow-plaintext-signer]
  * (an http:// URL is refused without it: the setup token and operator
  * tokens would cross the network in the clear).  Every secret flag
@@ -29,6 +36,9 @@
 
 typedef struct op_args {
     const char *signer_url, *setup_token, *kms_key_arns, *kms_threshold, *token, *ca_file;
+    const char *file, *policies, *expires_in;
+    const char *pos[3];       /* positional words after the subcommand: auth policy put NAME */
+    int npos;
     int allow_plaintext;
 } op_args;
 
@@ -40,20 +50,29 @@ typedef struct buf {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: containment-chamber operator <init|status|seal|unseal> --signer-url URL [options]\n"
+            "usage: containment-chamber operator <init|status|seal|unseal|generate-root-token|auth ...> --signer-url URL\n"
+            "       [options]\n"
             "\n"
             "  init     --setup-token T --kms-key-arns ARN,ARN,... --kms-threshold M\n"
             "           initialise an uninitialized signer (KMS-only mode: any M of the keys unseal)\n"
             "  status   state, mode, threshold, KMS key ARNs, master-key version\n"
             "  seal     emergency seal of that replica: its master key is wiped at once\n"
             "  unseal   unseal a sealed replica with KMS now\n"
+            "  generate-root-token          a new root token (needs a root token; the old one keeps working)\n"
+            "  auth policy list             auth policies (root token)\n"
+            "  auth policy get NAME\n"
+            "  auth policy put NAME --file policy.json   create or replace: {\"rules\": [{effect, scopes, keys, operations}]}\n"
+            "  auth policy delete NAME\n"
+            "  auth token create --policies a,b [--expires-in-seconds N]   prints the token once\n"
+            "  auth token list              ids, policies, expiry (never secrets)\n"
+            "  auth token revoke ID\n"
             "\n"
             "options:\n"
             "  --signer-url URL            the signer's base URL (https://...; http:// needs the next flag)\n"
             "  --allow-plaintext-signer    allow an http:// signer URL (secrets travel in the clear)\n"
-            "  --token T                   API token (Authorization: Bearer)\n"
+            "  --auth-token T              API token (Authorization: Bearer); --token is an alias\n"
             "  --ca-file PEM               CA certificate(s) trusted for an https signer\n"
-            "  secrets (--setup-token, --token) also take env:VAR to read the value from the environment\n");
+            "  secrets (--setup-token, --auth-token) also take env:VAR to read the value from the environment\n");
 }
 
 /* "env:VAR" → the variable's value; anything else as given. NULL if the variable is unset. */
@@ -188,6 +207,117 @@ static int cmd_init(const op_args *a)
     return rc;
 }
 
+static int need_token(const op_args *a, const char *sub)
+{
+    if (a->token)
+        return 1;
+    fprintf(stderr, "containment-chamber operator %s: --auth-token (a root token) is required\n", sub);
+    return 0;
+}
+
+/* A route word (policy name, token id): what the API accepts, so it can go into the URL as is. */
+static int plain_word(const char *what, const char *w)
+{
+    size_t n = w ? strlen(w) : 0;
+    int ok = n > 0 && n <= 64;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (w[i] >= 'a' && w[i] <= 'z') || (w[i] >= 'A' && w[i] <= 'Z') || (w[i] >= '0' && w[i] <= '9') ||
+             w[i] == '_' || w[i] == '-' || w[i] == '.';
+    if (!ok)
+        fprintf(stderr, "containment-chamber operator auth: %s: expected 1 to 64 of [A-Za-z0-9_.-]\n", what);
+    return ok;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "containment-chamber operator auth: --file %s: cannot open\n", path);
+        return NULL;
+    }
+    buf b = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (on_body(chunk, 1, n, &b) != n)
+            break;
+    if (f != stdin)
+        fclose(f);
+    return b.data ? b.data : strdup("");
+}
+
+/* operator auth policy|token <verb> [NAME|ID] */
+static int cmd_auth(const op_args *a)
+{
+    const char *kind = a->npos > 0 ? a->pos[0] : NULL, *verb = a->npos > 1 ? a->pos[1] : NULL;
+    const char *arg = a->npos > 2 ? a->pos[2] : NULL;
+    char route[128];
+    if (kind && verb && strcmp(kind, "policy") == 0) {
+        if (strcmp(verb, "list") == 0)
+            return call(a, "GET", "auth/policies", NULL);
+        if (!plain_word("policy name", arg))
+            return 2;
+        snprintf(route, sizeof route, "auth/policies/%s", arg);
+        if (strcmp(verb, "get") == 0)
+            return call(a, "GET", route, NULL);
+        if (strcmp(verb, "delete") == 0)
+            return call(a, "DELETE", route, NULL);
+        if (strcmp(verb, "put") == 0) {
+            if (!a->file) {
+                fprintf(stderr, "containment-chamber operator auth policy put: --file policy.json is required\n");
+                return 2;
+            }
+            char *text = read_file(a->file);
+            if (!text)
+                return 1;
+            int rc = call(a, "PUT", route, text);
+            free(text);
+            return rc;
+        }
+    } else if (kind && verb && strcmp(kind, "token") == 0) {
+        if (strcmp(verb, "list") == 0)
+            return call(a, "GET", "auth/tokens", NULL);
+        if (strcmp(verb, "revoke") == 0) {
+            if (!plain_word("token id", arg))
+                return 2;
+            snprintf(route, sizeof route, "auth/tokens/%s", arg);
+            return call(a, "DELETE", route, NULL);
+        }
+        if (strcmp(verb, "create") == 0) {
+            if (!a->policies) {
+                fprintf(stderr, "containment-chamber operator auth token create: --policies a,b is required\n");
+                return 2;
+            }
+            json_t *body = json_pack("{s:[]}", "policies");
+            char *list = strdup(a->policies), *save = NULL;
+            for (char *t = list ? strtok_r(list, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save))
+                if (*t)
+                    json_array_append_new(json_object_get(body, "policies"), json_string(t));
+            free(list);
+            if (a->expires_in) {
+                char *end = NULL;
+                long long e = strtoll(a->expires_in, &end, 10);
+                if (!*a->expires_in || *end || e < 1) {
+                    fprintf(stderr, "containment-chamber operator auth token create: --expires-in-seconds: '%s' is "
+                                    "not a positive number\n", a->expires_in);
+                    json_decref(body);
+                    return 2;
+                }
+                json_object_set_new(body, "expires_in_seconds", json_integer(e));
+            }
+            char *text = json_dumps(body, JSON_COMPACT);
+            json_decref(body);
+            int rc = text ? call(a, "POST", "auth/tokens", text) : 1;
+            free(text);
+            return rc;
+        }
+    }
+    fprintf(stderr, "containment-chamber operator auth: expected 'policy list|get|put|delete' or "
+                    "'token create|list|revoke'\n");
+    usage(stderr);
+    return 2;
+}
+
 int cc_cmd_operator(int argc, char **argv)
 {
     const char *sub = argc > 1 ? argv[1] : NULL;
@@ -204,7 +334,13 @@ int cc_cmd_operator(int argc, char **argv)
             {"--signer-url", offsetof(op_args, signer_url)},   {"--setup-token", offsetof(op_args, setup_token)},
             {"--kms-key-arns", offsetof(op_args, kms_key_arns)}, {"--kms-threshold", offsetof(op_args, kms_threshold)},
             {"--token", offsetof(op_args, token)},             {"--ca-file", offsetof(op_args, ca_file)},
+            {"--auth-token", offsetof(op_args, token)},        {"--file", offsetof(op_args, file)},
+            {"--policies", offsetof(op_args, policies)},       {"--expires-in-seconds", offsetof(op_args, expires_in)},
         };
+        if (argv[i][0] != '-' && a.npos < 3) {
+            a.pos[a.npos++] = argv[i];
+            continue;
+        }
         if (strcmp(argv[i], "--allow-plaintext-signer") == 0) {
             a.allow_plaintext = 1;
             continue;
@@ -242,7 +378,7 @@ int cc_cmd_operator(int argc, char **argv)
             return 2;
         }
     }
-    if (a.token && !(a.token = secret_value("--token", a.token)))
+    if (a.token && !(a.token = secret_value("--auth-token", a.token)))
         return 2;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc;
@@ -254,6 +390,10 @@ int cc_cmd_operator(int argc, char **argv)
         rc = call(&a, "POST", "seal", NULL);
     else if (strcmp(sub, "unseal") == 0)
         rc = call(&a, "POST", "unseal", NULL);
+    else if (strcmp(sub, "generate-root-token") == 0)
+        rc = need_token(&a, sub) ? call(&a, "POST", "auth/root-token", NULL) : 2;
+    else if (strcmp(sub, "auth") == 0)
+        rc = need_token(&a, sub) ? cmd_auth(&a) : 2;
     else {
         fprintf(stderr, "containment-chamber operator: unknown subcommand '%s'\n", sub);
         usage(stderr);

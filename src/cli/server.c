@@ -15,12 +15,16 @@
 
 #include "api/app.h"
 #include "api/keymanager.h"
+#include "chamber/auth_store.h"
 #include "chamber/chamber.h"
 #include "api/metrics.h"
 #include "api/server.h"
 #include "api/tls_reload.h"
+#include "aws/credentials.h"
+#include "aws/dynamodb.h"
 #include "cli/cli.h"
 #include "config/config.h"
+#include "keys/dynamodb.h"
 #include "util/hex.h"
 #include "util/log.h"
 
@@ -38,6 +42,59 @@ static int server_usage(void)
     fprintf(stderr, "usage: containment-chamber server [-c config.yaml] [--<key>=<value> ...]\n"
                     "  every key of config.example.yaml can be given as a flag, e.g. --server.listen_port=9001\n");
     return 2;
+}
+
+/* The DynamoDB key source's client (key_sources.dynamodb.table); freed after the source at exit. */
+static cc_aws_http *keys_http;
+static cc_aws_credentials_provider *keys_creds;
+static cc_dynamodb keys_ddb;
+
+static cc_status keys_with_master(void *ctx, cc_status (*fn)(void *arg, const uint8_t master[32], uint32_t version),
+                                  void *arg, cc_error *err)
+{
+    return cc_chamber_with_master_key(ctx, fn, arg, err);
+}
+
+static void keys_on_seal(void *src) { cc_key_source_dynamodb_wipe(src); }
+
+/*
+ * The DynamoDB key source: keys sealed under the chamber's master key.  They
+ * appear within refresh_interval_seconds of an unseal (the refresh asks the
+ * chamber every round) and are wiped by the chamber's on-seal hook.
+ */
+static cc_status start_dynamodb_keys(cc_app *app, const cc_config *cfg, cc_error *err)
+{
+    if (!app->chamber) /* cc_config_validate refuses this already */
+        return cc_error_set(err, CC_ECONFIG, "table: needs signer_state.table (the master key)");
+    cc_status st;
+    if ((st = cc_aws_http_new(NULL, &keys_http, err)) != CC_OK ||
+        (st = cc_aws_credentials_default_new(keys_http, cfg->aws_region, cfg->aws_endpoint_sts, &keys_creds, err)) !=
+            CC_OK ||
+        (st = cc_dynamodb_init(&keys_ddb, keys_http, keys_creds, cfg->aws_region, cfg->aws_endpoint_dynamodb, err)) !=
+            CC_OK)
+        return st;
+    char status[16];
+    if ((st = cc_dynamodb_describe_table(&keys_ddb, cfg->dynamodb_keys_table, NULL, status, err)) != CC_OK) {
+        if (st == CC_ENOTFOUND)
+            cc_error_set(err, CC_ECONFIG, "table %s does not exist; create it with `containment-chamber dynamodb "
+                                          "create-tables`", cfg->dynamodb_keys_table);
+        return st == CC_ENOTFOUND ? CC_ECONFIG : st;
+    }
+    cc_key_source_dynamodb_config dcfg = {
+        .ddb = &keys_ddb,
+        .table = cfg->dynamodb_keys_table,
+        .status_filter = strcmp(cfg->dynamodb_keys_status_filter, "all") == 0 ? -1 : CC_KEY_ACTIVE,
+        .refresh_interval_seconds = cfg->dynamodb_keys_refresh_seconds,
+        .max_concurrent_reads = cfg->dynamodb_keys_max_concurrent_reads,
+        .with_master = keys_with_master,
+        .with_master_ctx = app->chamber,
+    };
+    if ((st = cc_key_source_dynamodb_new(&dcfg, &app->dynamodb_keys, err)) != CC_OK)
+        return st;
+    app->dynamodb = &keys_ddb;
+    if ((st = cc_chamber_on_seal(app->chamber, keys_on_seal, app->dynamodb_keys, err)) != CC_OK)
+        return st;
+    return cc_key_source_dynamodb_start_refresh(app->dynamodb_keys, app->keyring, err);
 }
 
 int cc_cmd_server(int argc, char **argv)
@@ -155,6 +212,18 @@ int cc_cmd_server(int argc, char **argv)
             rc = fail(&err);
             goto out;
         }
+        /* Auth policies and token hashes live in the same table (chamber/auth_store.h). */
+        if (cc_auth_store_open(cc_chamber_dynamodb(app.chamber), cc_chamber_table(app.chamber),
+                               cc_chamber_refresh_seconds(app.chamber), &app.auth, &err) != CC_OK) {
+            cc_error_prefix(&err, "signer_state (auth)");
+            rc = fail(&err);
+            goto out;
+        }
+    }
+    if (cfg.dynamodb_keys_table[0] && start_dynamodb_keys(&app, &cfg, &err) != CC_OK) {
+        cc_error_prefix(&err, "key_sources.dynamodb");
+        rc = fail(&err);
+        goto out;
     }
     if (cfg.filesystem_path_count) {
         if (cc_key_source_filesystem_new(cfg.filesystem_paths, cfg.filesystem_path_count, &app.filesystem,
@@ -235,7 +304,13 @@ out:
     cc_tls_listener_stop(https);
     cc_server_stop(srv);
     cc_app_reload_join(&app);
+    if (app.dynamodb_keys) /* stops its refresh before the chamber and the client go */
+        app.dynamodb_keys->ops->free(app.dynamodb_keys);
+    app.dynamodb_keys = NULL;
+    cc_auth_store_close(app.auth); /* before the chamber: it borrows the chamber's DynamoDB client */
     cc_chamber_close(app.chamber);
+    cc_aws_credentials_provider_free(keys_creds);
+    cc_aws_http_free(keys_http);
     cc_slashing_close(app.slashing);
     if (app.filesystem)
         app.filesystem->ops->free(app.filesystem);

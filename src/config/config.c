@@ -23,6 +23,7 @@
 
 #include <yaml.h>
 
+#include "keys/age.h"
 #include "util/hex.h"
 
 /* ---------------------------------------------------------------- the table */
@@ -53,6 +54,7 @@ static const char *const signer_state_values[] = {"dynamodb", NULL};
 static const char *const tls_mode_values[] = {"disabled", "file", "atls", NULL};
 static const char *const tee_values[] = {"none", "nitro", NULL};
 static const char *const log_values[] = {"debug", "info", "warn", "error", NULL};
+static const char *const key_status_values[] = {"active", "all", NULL};
 
 #define FIELD_SIZE(f) sizeof(((cc_config *)0)->f)
 #define K_STR(n, f, d, doc) {n, CC_KEY_STRING, offsetof(cc_config, f), FIELD_SIZE(f), 0, 0, 0, NULL, d, doc}
@@ -83,6 +85,15 @@ static const cc_config_key cc_config_keys[] = {
           "0x + 64 hex. Implied by a named network; required when network is a path."),
     K_LIST("key_sources.filesystem.paths", filesystem_paths, filesystem_path_count,
            "Directories of key descriptors (file-raw / file-keystore YAML). Env and flags: comma-separated."),
+    K_STR("key_sources.dynamodb.table", dynamodb_keys_table, "",
+          "The DynamoDB key table (keys sealed under the chamber's master key; needs signer_state.table)."
+          " Empty = no DynamoDB keys. Create it with `containment-chamber dynamodb create-tables`."),
+    K_ENUM("key_sources.dynamodb.status_filter", dynamodb_keys_status_filter, key_status_values, "active",
+           "Which keys of the table sign: active, or all (inactive ones too)."),
+    K_U32("key_sources.dynamodb.refresh_interval_seconds", dynamodb_keys_refresh_seconds, 1, 3600, "1",
+          "How often the table's generation counter is read; the keys are re-read when it moved."),
+    K_U32("key_sources.dynamodb.max_concurrent_reads", dynamodb_keys_max_concurrent_reads, 1, 256, "16",
+          "Index shards (Query streams) read at once when loading the keys."),
     K_ENUM("anti_slashing.backend", anti_slashing_backend, backend_values, "sqlite",
            "Where slashing protection is recorded; noop turns it off (dangerous)."),
     K_STR("anti_slashing.path", anti_slashing_path, "./slashing_protection.sqlite",
@@ -110,6 +121,23 @@ static const cc_config_key cc_config_keys[] = {
            "Serve the Key Manager API (/eth/v1/keystores)."),
     K_U32("http.key_manager_api.max_items_per_request", key_manager_api_max_items, 1, 100000, "100",
           "Most keystores one Key Manager request may import or delete."),
+    K_BOOL("chamber.keys.generate.enabled", chamber_keys_generate_enabled, "false",
+           "Serve POST /api/v1/chamber/keys/generate: new keys from a fresh BIP-39 mnemonic, stored sealed in"
+           " key_sources.dynamodb.table. Without a backup the table is the only copy of these keys."),
+    K_U32("chamber.keys.generate.max_items_per_request", chamber_keys_generate_max_items, 1, 10000, "100",
+          "Most keys one generate request may derive."),
+    K_BOOL("chamber.keys.generate.backup.enabled", chamber_keys_backup_enabled, "false",
+           "Encrypt each generated mnemonic to the age recipients below; returned once and kept in every key's"
+           " item. Requires recipients."),
+    K_LIST("chamber.keys.generate.backup.recipients", chamber_keys_backup_recipients,
+           chamber_keys_backup_recipient_count,
+           "age X25519 recipients (age1...) that can open the mnemonic backups. Env and flags: comma-separated."),
+    K_BOOL("chamber.keys.import.enabled", chamber_keys_import_enabled, "false",
+           "Serve POST /api/v1/chamber/keys: import EIP-2335 keystores, sealed into the key table or memory only."),
+    K_U32("chamber.keys.import.max_items_per_request", chamber_keys_import_max_items, 1, 10000, "100",
+          "Most keystores one chamber import request may carry."),
+    K_BOOL("chamber.keys.lifecycle.enabled", chamber_keys_lifecycle_enabled, "false",
+           "Serve PATCH (activate / deactivate) and DELETE /api/v1/chamber/keys/{pubkey}."),
     K_U32("backpressure.max_concurrent", backpressure_max_concurrent, 0, 65536, "0",
           "Signing requests processed at once; 0 = number of CPU cores."),
     K_U32("backpressure.max_queue", backpressure_max_queue, 0, 1000000, "1024",
@@ -153,6 +181,7 @@ static const struct {
     {"key_sources", "Where validator keys come from (sources add up)."},
     {"anti_slashing", "EIP-3076 slashing protection, checked and recorded before every block or attestation signature."},
     {"signer_state", "The chamber: seal state and the master key's KMS-wrapped Shamir shares, shared by every replica."},
+    {"chamber", "The Chamber API's key management (/api/v1/chamber/keys); every verb is off by default."},
     {"http", "Optional HTTP APIs."},
     {"backpressure", "Bounded signing concurrency and queue; excess requests get 503 fast."},
     {"tls", "HTTPS listener, in addition to the plain HTTP one."},
@@ -901,6 +930,22 @@ cc_status cc_config_validate(const cc_config *cfg, cc_error *err)
         return cc_error_set(err, CC_ECONFIG, "anti_slashing.url: required when anti_slashing.backend is postgres");
     if (strcmp(b, "dynamodb") == 0 && !cfg->anti_slashing_table[0])
         return cc_error_set(err, CC_ECONFIG, "anti_slashing.table: required when anti_slashing.backend is dynamodb");
+
+    if (cfg->dynamodb_keys_table[0] && !cfg->signer_state_table[0])
+        return cc_error_set(err, CC_ECONFIG,
+                            "key_sources.dynamodb.table: needs signer_state.table (the keys are sealed under the "
+                            "chamber's master key)");
+
+    if (cfg->chamber_keys_backup_enabled && cfg->chamber_keys_backup_recipient_count == 0)
+        return cc_error_set(err, CC_ECONFIG,
+                            "chamber.keys.generate.backup.recipients: required (at least one age1... recipient) "
+                            "when chamber.keys.generate.backup.enabled is true");
+    for (size_t i = 0; i < cfg->chamber_keys_backup_recipient_count; i++) {
+        uint8_t pk[32];
+        cc_error e;
+        if (cc_age_parse_recipient(cfg->chamber_keys_backup_recipients[i], pk, &e) != CC_OK)
+            return cc_error_set(err, CC_ECONFIG, "chamber.keys.generate.backup.recipients[%zu]: %s", i, e.msg);
+    }
 
     int tls_on = strcmp(cfg->tls_mode, "disabled") != 0;
     if (strcmp(cfg->tls_mode, "file") == 0) {

@@ -35,6 +35,10 @@ typedef struct cc_config {
     /* key sources */
     char *filesystem_paths[CC_CONFIG_MAX_PATHS]; /* key_sources.filesystem.paths [] */
     size_t filesystem_path_count;
+    char dynamodb_keys_table[256];         /* key_sources.dynamodb.table (empty = no DynamoDB key source) */
+    char dynamodb_keys_status_filter[16];  /* key_sources.dynamodb.status_filter [active] | all */
+    uint32_t dynamodb_keys_refresh_seconds; /* key_sources.dynamodb.refresh_interval_seconds [1] */
+    uint32_t dynamodb_keys_max_concurrent_reads; /* key_sources.dynamodb.max_concurrent_reads [16] */
     /* anti-slashing */
     char anti_slashing_backend[16];        /* anti_slashing.backend [sqlite] | noop */
     char anti_slashing_path[1024];         /* anti_slashing.path [./slashing_protection.sqlite] */
@@ -49,6 +53,15 @@ typedef struct cc_config {
     /* http */
     int key_manager_api_enabled;           /* http.key_manager_api.enabled [false] */
     uint32_t key_manager_api_max_items;    /* http.key_manager_api.max_items_per_request [100] */
+    /* chamber key API (api/chamber_keys.c) */
+    int chamber_keys_generate_enabled;     /* chamber.keys.generate.enabled [false] */
+    uint32_t chamber_keys_generate_max_items; /* chamber.keys.generate.max_items_per_request [100] */
+    int chamber_keys_backup_enabled;       /* chamber.keys.generate.backup.enabled [false] */
+    char *chamber_keys_backup_recipients[CC_CONFIG_MAX_PATHS]; /* chamber.keys.generate.backup.recipients [] */
+    size_t chamber_keys_backup_recipient_count;
+    int chamber_keys_import_enabled;       /* chamber.keys.import.enabled [false] */
+    uint32_t chamber_keys_import_max_items; /* chamber.keys.import.max_items_per_request [100] */
+    int chamber_keys_lifecycle_enabled;    /* chamber.keys.lifecycle.enabled [false] (PATCH and DELETE) */
     /* backpressure */
     uint32_t backpressure_max_concurrent;  /* backpressure.max_concurrent [0 = number of cores] */
     uint32_t backpressure_max_queue;       /* backpressure.max_queue [1024] */

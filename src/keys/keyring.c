@@ -437,6 +437,33 @@ cc_status cc_keyset_add(cc_keyset *set, const uint8_t sk_be32[32], uint8_t pubke
     return st;
 }
 
+cc_status cc_keyset_add_checked(cc_keyset *set, const uint8_t sk_be32[32], const uint8_t pubkey[CC_BLS_PUBKEY_LEN],
+                                cc_error *err)
+{
+    key_entry *e = cc_secret_alloc(sizeof *e);
+    if (!e)
+        return cc_error_set(err, CC_ENOMEM, "out of memory for a key");
+    cc_status st = cc_bls_sk_from_bytes(&e->sk, sk_be32, err);
+    if (st != CC_OK) {
+        cc_secret_free(e, sizeof *e);
+        return st;
+    }
+    memcpy(e->pubkey, pubkey, CC_BLS_PUBKEY_LEN);
+    pthread_mutex_lock(&set->lock);
+    if (table_find(&set->tab, e->pubkey))
+        st = cc_error_set(err, CC_ECONFLICT, "duplicate key");
+    else if (table_reserve(&set->tab, set->tab.count + 1) != 0)
+        st = cc_error_set(err, CC_ENOMEM, "out of memory growing a keyset");
+    else {
+        table_link(&set->tab, e);
+        e = NULL;
+    }
+    pthread_mutex_unlock(&set->lock);
+    if (e)
+        entry_free(e);
+    return st;
+}
+
 size_t cc_keyset_count(const cc_keyset *set)
 {
     /* The mutex is internal state; the set itself is not modified. */

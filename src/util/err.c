@@ -67,6 +67,7 @@ const char *cc_status_str(cc_status code)
     case CC_ECRYPTO:      return "cryptographic error";
     case CC_ENOMEM:       return "out of memory";
     case CC_EINTERNAL:    return "internal error";
+    case CC_EUNAUTHORIZED: return "unauthorized";
     }
     return "unknown error";
 }
@@ -81,6 +82,7 @@ int cc_status_http(cc_status code)
     case CC_ESLASHABLE:   return 412;
     case CC_EUNAVAILABLE: return 503;
     case CC_ECONFLICT:    return 409;
+    case CC_EUNAUTHORIZED: return 401;
     default:              return 500;
     }
 }

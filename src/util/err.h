@@ -30,7 +30,8 @@ typedef enum cc_status {
     CC_EIO,          /* file, database or network failure                         → 500 */
     CC_ECRYPTO,      /* cryptographic failure (bad checksum, bad key)             → 500 */
     CC_ENOMEM,       /* out of memory                                             → 500 */
-    CC_EINTERNAL     /* a bug: an invariant did not hold                          → 500 */
+    CC_EINTERNAL,    /* a bug: an invariant did not hold                          → 500 */
+    CC_EUNAUTHORIZED /* no token, or an invalid or expired one (auth, SPEC §2.4)   → 401 */
 } cc_status;
 
 #define CC_ERROR_MSG_MAX 512

@@ -448,6 +448,32 @@ TEST(lists)
     CHECK_EQ_INT(c.filesystem_path_count, 0);
 }
 
+/* chamber.keys.generate.backup: recipients are required with backup on, and each must be an age1... recipient. */
+TEST(backup_recipients)
+{
+    cc_config c;
+    cc_error err;
+    cc_config_defaults(&c);
+    CHECK(cc_config_set(&c, "chamber.keys.generate.backup.enabled", "true", NULL) == CC_OK);
+    CHECK(cc_config_validate(&c, &err) == CC_ECONFIG);
+    HAS(err.msg, "chamber.keys.generate.backup.recipients: required");
+    CHECK(cc_config_set(&c, "chamber.keys.generate.backup.recipients", "age1s43gac0v4cgfhkjrcnwy4p9r82hmvf6frnz8e92uw785ek0xrpzsc9pz0s", NULL) == CC_OK);
+    CHECK_MSG(cc_config_validate(&c, &err) == CC_OK, "%s", err.msg);
+    CHECK(cc_config_set(&c, "chamber.keys.generate.backup.recipients", "age1s43gac0v4cgfhkjrcnwy4p9r82hmvf6frnz8e92uw785ek0xrpzsc9pz0s, age1notarecipient", NULL) == CC_OK);
+    CHECK(cc_config_validate(&c, &err) == CC_ECONFIG);
+    HAS(err.msg, "chamber.keys.generate.backup.recipients[1]");
+    HAS(err.msg, "age1notarecipient");
+    /* An identity pasted by mistake is refused without being echoed. */
+    const char *identity = "AGE-SECRET-KEY-1R5MVD39DE2N0DK7P0XZN3ZTCZSY4QUQCQ5YAE4ZYYPRHF4TNM38QKD6VF5";
+    CHECK(cc_config_set(&c, "chamber.keys.generate.backup.recipients", identity, NULL) == CC_OK);
+    CHECK(cc_config_validate(&c, &err) == CC_ECONFIG);
+    HAS(err.msg, "chamber.keys.generate.backup.recipients[0]");
+    CHECK(strstr(err.msg, "R5MVD39DE2N0DK7P0XZN3") == NULL);
+    cc_config_set(&c, "chamber.keys.generate.backup.enabled", "false", NULL);
+    CHECK(cc_config_validate(&c, &err) == CC_ECONFIG); /* a bad recipient is refused even with backup off */
+    cc_config_free(&c);
+}
+
 TEST(validation)
 {
     cc_config c;
@@ -603,6 +629,7 @@ int main(void)
     RUN(set_values);
     RUN(lists);
     RUN(validation);
+    RUN(backup_recipients);
     RUN(example_file);
     TEST_MAIN_END();
 }

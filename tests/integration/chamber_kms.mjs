@@ -240,7 +240,7 @@ try {
   let checked = 0;
   for (const t of ["cc-state", "cc-state-two"]) {
     const scan = await ddb("Scan", { TableName: t, ConsistentRead: true });
-    const item = scan.Items[0];
+    const item = scan.Items.find((i) => i.pk.S === "STATE"); /* beside it: the AUTH item (chamber/auth_store.h) */
     fs.writeFileSync(`${work}/scan-${t}.json`, JSON.stringify(scan));
     const version = Number(item.version.N);
     const shares = [];

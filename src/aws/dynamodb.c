@@ -112,6 +112,27 @@ static int cancel_reason(const char *body, size_t len, size_t *at, char *codes, 
             *at = i;
         }
     }
+    /* AWS documents the CancellationReasons array as set only for its Java SDK;
+     * the message always ends "... specific reasons [None, ConditionalCheckFailed]". */
+    const char *msg = json_string_value(json_object_get(j, "message"));
+    if (!msg)
+        msg = json_string_value(json_object_get(j, "Message"));
+    const char *open = !json_is_array(reasons) && msg ? strrchr(msg, '[') : NULL;
+    for (i = 0; open && *open && *open != ']'; i++) {
+        const char *code = open + 1;
+        while (*code == ' ')
+            code++;
+        size_t clen = strcspn(code, ",]");
+        int w = snprintf(codes + n, codes_cap - n, "%s%.*s", i ? ", " : "", (int)clen, code);
+        if (w > 0 && (size_t)w < codes_cap - n)
+            n += (size_t)w;
+        if (!condition && clen == strlen("ConditionalCheckFailed") &&
+            strncmp(code, "ConditionalCheckFailed", clen) == 0) {
+            condition = 1;
+            *at = i;
+        }
+        open = code + clen;
+    }
     json_decref(j);
     return condition;
 }

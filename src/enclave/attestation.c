@@ -158,6 +158,8 @@ enum { F_MODULE = 1, F_DIGEST = 2, F_TS = 4, F_PCRS = 8, F_CERT = 16, F_CAB = 32
 
 static cc_status parse_payload(const uint8_t *p, size_t n, cc_attestation_doc *d, cc_error *err)
 {
+    if (cc_cbor_check(p, n, 8, "attestation document: payload", err) != CC_OK)
+        return CC_EINVAL;
     struct cbor_load_result r;
     cbor_item_t *m = cbor_load(p, n, &r);
     cc_status s = CC_OK;

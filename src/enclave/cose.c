@@ -30,8 +30,83 @@ static int is_definite_bstr(const cbor_item_t *it)
     return it && cbor_isa_bytestring(it) && cbor_bytestring_is_definite(it);
 }
 
+/* Reads one item header at p[*pos]; returns 0 when malformed. */
+static int read_head(const uint8_t *p, size_t n, size_t *pos, int *major, uint64_t *val)
+{
+    if (*pos >= n)
+        return 0;
+    uint8_t b = p[(*pos)++];
+    *major = b >> 5;
+    int ai = b & 0x1f;
+    if (ai < 24) {
+        *val = (uint64_t)ai;
+        return 1;
+    }
+    if (ai > 27)
+        return 0; /* indefinite lengths and reserved values */
+    size_t len = (size_t)1 << (ai - 24);
+    if (n - *pos < len)
+        return 0;
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++)
+        v = v << 8 | p[(*pos)++];
+    *val = v;
+    return 1;
+}
+
+cc_status cc_cbor_check(const uint8_t *p, size_t n, int max_depth, const char *what, cc_error *err)
+{
+    /* pending[d] = items still to read at depth d */
+    uint64_t pending[64];
+    int depth = 0;
+    size_t pos = 0;
+    if (max_depth > 63)
+        max_depth = 63;
+    pending[0] = 1;
+    while (depth >= 0) {
+        if (pending[depth] == 0) {
+            depth--;
+            continue;
+        }
+        pending[depth]--;
+        int major;
+        uint64_t v;
+        if (!read_head(p, n, &pos, &major, &v))
+            return cc_error_set(err, CC_EINVAL, "%s: not valid CBOR (truncated or malformed at byte %zu)", what, pos);
+        switch (major) {
+        case 0: case 1: break;
+        case 2: case 3:
+            if (v > n - pos)
+                return cc_error_set(err, CC_EINVAL, "%s: not valid CBOR (string longer than the input)", what);
+            pos += (size_t)v;
+            break;
+        case 4: case 5:
+            if (major == 5 && v > (n - pos) / 2)
+                return cc_error_set(err, CC_EINVAL, "%s: not valid CBOR (map longer than the input)", what);
+            if (major == 5)
+                v *= 2;
+            if (v > n - pos)
+                return cc_error_set(err, CC_EINVAL, "%s: not valid CBOR (array longer than the input)", what);
+            if (depth + 1 > max_depth)
+                return cc_error_set(err, CC_EINVAL, "%s: CBOR nested more than %d deep", what, max_depth);
+            pending[++depth] = v;
+            break;
+        case 6:
+            pending[depth]++; /* a tag wraps one more item */
+            break;
+        case 7: /* simple values and floats: read_head already took their bytes */
+            break;
+        }
+    }
+    if (pos != n)
+        return cc_error_set(err, CC_EINVAL, "%s: %zu trailing bytes after the document", what, n - pos);
+    return CC_OK;
+}
+
 static cc_status parse_protected(const uint8_t *p, size_t n, int64_t *alg, cc_error *err)
 {
+    if (cc_cbor_check(p, n, 4, "COSE protected header", err) != CC_OK)
+        return CC_EINVAL;
     struct cbor_load_result r;
     cbor_item_t *m = cbor_load(p, n, &r);
     cc_status s = CC_OK;
@@ -79,6 +154,8 @@ cc_status cc_cose_sign1_parse(const uint8_t *doc, size_t len, size_t max_len, cc
     } else if ((doc[0] & 0xE0) == 0xC0) {
         return cc_error_set(err, CC_EINVAL, "COSE_Sign1: CBOR tag other than 18");
     }
+    if (cc_cbor_check(doc, len, 16, "COSE_Sign1", err) != CC_OK)
+        return CC_EINVAL;
     struct cbor_load_result r;
     cbor_item_t *a = cbor_load(doc, len, &r);
     cc_status s = CC_OK;

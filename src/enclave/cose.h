@@ -23,6 +23,14 @@
 #define CC_COSE_ALG_ES384 (-35)
 #define CC_COSE_ES384_SIG_LEN 96
 
+/*
+ * Checks, before libcbor allocates anything, that p holds exactly one
+ * well-formed CBOR item with definite lengths, nesting at most max_depth,
+ * whose every declared length fits in the bytes that remain (libcbor
+ * allocates what a header declares: a 9-byte input could ask for gigabytes).
+ */
+cc_status cc_cbor_check(const uint8_t *p, size_t n, int max_depth, const char *what, cc_error *err);
+
 /* The parts of a parsed COSE_Sign1; every buffer is malloc'ed (cc_cose_sign1_free). */
 typedef struct cc_cose_sign1 {
     uint8_t *protected_hdr;

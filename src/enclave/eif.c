@@ -86,6 +86,8 @@ static const cbor_item_t *map_get(const cbor_item_t *m, const char *key)
  */
 static cc_status read_signature(const uint8_t *p, size_t n, cc_eif_info *info, cc_error *err)
 {
+    if (cc_cbor_check(p, n, 16, "EIF signature section", err) != CC_OK)
+        return CC_EINVAL;
     struct cbor_load_result r;
     cbor_item_t *list = cbor_load(p, n, &r);
     cc_status s = CC_OK;
@@ -134,6 +136,10 @@ static cc_status read_signature(const uint8_t *p, size_t n, cc_eif_info *info, c
     key = X509_get_pubkey(x);
     if (cc_cose_sign1_parse(sig, sig_len, 1 << 20, &c, &e2) != CC_OK ||
         cc_cose_sign1_verify(&c, key, &e2) != CC_OK) {
+        snprintf(info->signature_error, sizeof info->signature_error, "%s", e2.msg);
+        goto out;
+    }
+    if (cc_cbor_check(c.payload, c.payload_len, 8, "PcrInfo", &e2) != CC_OK) {
         snprintf(info->signature_error, sizeof info->signature_error, "%s", e2.msg);
         goto out;
     }
@@ -296,6 +302,7 @@ out:
 
 cc_status cc_eif_describe_file(const char *path, cc_eif_info *out, cc_error *err)
 {
+    memset(out, 0, sizeof *out);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return cc_error_set(err, CC_EIO, "%s: %s", path, strerror(errno));

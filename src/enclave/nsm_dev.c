@@ -25,6 +25,8 @@
 
 #include <cbor.h>
 
+#include "enclave/cose.h"
+
 typedef struct nsm_dev {
     cc_nsm base;
     int fd;
@@ -158,6 +160,12 @@ static cc_status call(nsm_dev *d, const char *what, const uint8_t *req, size_t r
     if (msg.response.iov_len > CC_NSM_MAX_RESPONSE) {
         free(resp);
         return cc_error_set(err, CC_EIO, "NSM %s: response length %zu beyond the buffer", what, msg.response.iov_len);
+    }
+    if (cc_cbor_check(resp, msg.response.iov_len, 8, "NSM response", err) != CC_OK) {
+        free(resp);
+        if (err)
+            err->code = CC_EIO;
+        return CC_EIO;
     }
     struct cbor_load_result r;
     cbor_item_t *it = cbor_load(resp, msg.response.iov_len, &r);

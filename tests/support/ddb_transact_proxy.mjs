@@ -14,7 +14,9 @@
 //     pass unnoticed;
 //   - all or nothing: any failed condition cancels the whole transaction with
 //     TransactionCanceledException and CancellationReasons in action order,
-//     as DynamoDB answers (nothing is written); otherwise the actions are
+//     as DynamoDB answers (nothing is written) — every second one without the
+//     array, the message's "[None, ConditionalCheckFailed]" list alone, as AWS
+//     documents for non-Java callers; otherwise the actions are
 //     applied without conditions, under the lock;
 //   - the same item twice is a ValidationException; ClientRequestToken makes
 //     a repeat of the same request return the first answer (10 min).
@@ -89,6 +91,7 @@ function evaluate(cond, names, item) {
 }
 
 const tokens = new Map(); // ClientRequestToken → {body, answer, at}
+let cancellations = 0; // cancelled transactions answered so far
 
 async function transact(headers, text) {
   const req = JSON.parse(text);
@@ -130,7 +133,9 @@ async function transact(headers, text) {
       answer = { status: 400, body: {
         __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
         Message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
-        CancellationReasons: reasons } };
+        // AWS documents the array as set only for its Java SDK: every other
+        // cancellation carries the message alone, so both parsings are exercised.
+        ...((++cancellations % 2) ? { CancellationReasons: reasons } : {}) } };
     } else {
       for (const s of steps) {
         const p = s.p;

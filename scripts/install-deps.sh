@@ -14,7 +14,7 @@ want_test=0
 build_pkgs=(build-essential pkg-config libssl-dev libjansson-dev libmicrohttpd-dev libgnutls28-dev
             libyaml-dev libsqlite3-dev libunistring-dev libcurl4-openssl-dev sqlite3 nodejs npm curl libcbor-dev zlib1g-dev
             libpq-dev)
-test_pkgs=(clang libclang-rt-14-dev postgresql-15 openssl age python3 python3-yaml procps)
+test_pkgs=(clang libclang-rt-14-dev postgresql-15 openssl age python3 python3-yaml procps kubernetes-client yamllint)
 
 missing=()
 for p in "${build_pkgs[@]}"; do
@@ -30,6 +30,14 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
     filtered=()
     for p in "${missing[@]}"; do
         case "$p" in nodejs|npm) ;; *) filtered+=("$p") ;; esac
+    done
+    missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+# kubectl may come from outside Debian too (any kubectl with `kubectl kustomize` will do).
+if command -v kubectl >/dev/null; then
+    filtered=()
+    for p in "${missing[@]+"${missing[@]}"}"; do
+        [ "$p" = kubernetes-client ] || filtered+=("$p")
     done
     missing=("${filtered[@]+"${filtered[@]}"}")
 fi

@@ -633,9 +633,13 @@ static void handle_patch(ck_req *c, const uint8_t pk[CC_BLS_PUBKEY_LEN])
                                                    &err)
                          : cc_error_set(&err, CC_ENOTFOUND, "no key table (key_sources.dynamodb.table)");
     if (st == CC_OK) {
-        if (inactive && cc_keyring_origin(app->keyring, pk) == CC_KEY_DYNAMODB)
-            cc_keyring_remove(app->keyring, pk, NULL); /* stops signing here before we answer */
-        else if (active && !cc_keyring_contains(app->keyring, pk))
+        if (inactive && app->dynamodb_keys)
+            cc_key_source_dynamodb_forget(app->dynamodb_keys, pk); /* stops signing here before we answer */
+        else if (inactive && cc_keyring_origin(app->keyring, pk) == CC_KEY_DYNAMODB)
+            cc_keyring_remove(app->keyring, pk, NULL);
+        if (active && app->dynamodb_keys)
+            cc_key_source_dynamodb_remember(app->dynamodb_keys, pk);
+        if (active && !cc_keyring_contains(app->keyring, pk))
             activate_here(app, table, pk);
         poke(app);
     }
@@ -677,7 +681,9 @@ static void handle_delete(ck_req *c, const uint8_t pk[CC_BLS_PUBKEY_LEN])
     } else if (origin != CC_KEY_FILESYSTEM && table) {
         st = cc_key_table_delete(app->dynamodb, table, pk, &err);
         if (st == CC_OK) {
-            if (cc_keyring_origin(app->keyring, pk) == CC_KEY_DYNAMODB)
+            if (app->dynamodb_keys)
+                cc_key_source_dynamodb_forget(app->dynamodb_keys, pk);
+            else if (cc_keyring_origin(app->keyring, pk) == CC_KEY_DYNAMODB)
                 cc_keyring_remove(app->keyring, pk, NULL);
             poke(app);
             source = "dynamodb";

@@ -50,6 +50,9 @@
 #include "util/log.h"
 #include "util/secret.h"
 
+static double mono_now(void);
+#define TOMBSTONES_MAX 256
+#define TOMBSTONE_SECONDS 10.0 /* well past the index's propagation delay (typically under a second) */
 #define ACTIVE_TIMEOUT_MS 60000
 #define MAX_PUT 24
 #define REFRESH_ERROR_LOG_SECONDS 60
@@ -636,6 +639,12 @@ typedef struct dyn_source {
     size_t loaded_failed;
     int poked, stopping;
     int refresh_started;
+    /* Keys this replica deactivated or deleted lately: a refresh that read the
+     * (eventually consistent) index before the write must not bring them back. */
+    struct tombstone {
+        uint8_t pubkey[48];
+        double at; /* mono_now() of the forget; 0 = free slot */
+    } tombstones[TOMBSTONES_MAX];
     pthread_t refresh;
 } dyn_source;
 
@@ -752,10 +761,16 @@ static cc_status open_all(void *arg, const uint8_t master[32], uint32_t version)
         pthread_join(t[i], NULL);
     j->master = NULL;
     pthread_mutex_lock(&src->lock);
+    /* A forget since do_load filtered the records: drop it here too, and keep
+     * no digest, so the next load reopens rather than trusting this set. */
+    int late = 0;
+    for (size_t i = 0; i < TOMBSTONES_MAX; i++)
+        if (src->tombstones[i].at != 0)
+            late |= cc_keyset_remove(j->set, src->tombstones[i].pubkey);
     cc_keyring_replace_origin(j->ring, CC_KEY_DYNAMODB, j->set);
     j->set = NULL;
     src->ring = j->ring;
-    src->loaded = 1;
+    src->loaded = !late;
     memcpy(src->digest, j->digest, 32);
     src->loaded_version = version;
     src->loaded_failed = atomic_load(&j->failed);
@@ -789,6 +804,42 @@ static double mono_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * Expires old tombstones, then removes the records of tombstoned keys from
+ * recs (before the digest, so a held set without them compares equal).
+ * Returns the new count.
+ */
+static size_t drop_tombstoned(dyn_source *src, cc_key_record *recs, size_t n)
+{
+    pthread_mutex_lock(&src->lock);
+    double now = mono_now();
+    for (size_t t = 0; t < TOMBSTONES_MAX; t++) {
+        struct tombstone *ts = &src->tombstones[t];
+        if (ts->at == 0)
+            continue;
+        if (now - ts->at > TOMBSTONE_SECONDS) {
+            ts->at = 0;
+            continue;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (memcmp(recs[i].pubkey, ts->pubkey, 48) == 0) {
+                cc_key_record_clear(&recs[i]);
+                recs[i] = recs[--n];
+                break;
+            }
+    }
+    pthread_mutex_unlock(&src->lock);
+    return n;
+}
+
+static int tombstones_held(dyn_source *src)
+{
+    for (size_t t = 0; t < TOMBSTONES_MAX; t++)
+        if (src->tombstones[t].at != 0)
+            return 1;
+    return 0;
+}
+
 /* One load; skip_if_same lets a refresh keep keys whose records did not change. */
 static cc_status do_load(dyn_source *src, cc_keyring *ring, int skip_if_same, cc_key_load_report *report,
                          cc_error *err)
@@ -808,6 +859,7 @@ static cc_status do_load(dyn_source *src, cc_keyring *ring, int skip_if_same, cc
     if ((st = read_all_ex(src->ddb, src->table, src->status_filter, src->max_reads, &recs, &n, &malformed, err)) !=
         CC_OK)
         return st;
+    n = drop_tombstoned(src, recs, n);
     uint8_t digest[32];
     records_digest(recs, n, digest);
     open_job job = {.src = src, .ring = ring, .recs = recs, .n = n, .digest = digest, .skip_if_same = skip_if_same};
@@ -867,7 +919,7 @@ static void *refresh_main(void *arg)
         if (src->stopping)
             break;
         first = 0;
-        int poked = src->poked;
+        int poked = src->poked || tombstones_held(src); /* read until the forgets expire */
         src->poked = 0;
         cc_keyring *ring = src->ring;
         int loaded = src->loaded;
@@ -1005,5 +1057,43 @@ void cc_key_source_dynamodb_wipe(cc_key_source *base)
     cc_keyring *ring = src->ring;
     if (ring)
         cc_keyring_replace_origin(ring, CC_KEY_DYNAMODB, NULL);
+    pthread_mutex_unlock(&src->lock);
+}
+
+void cc_key_source_dynamodb_forget(cc_key_source *base, const uint8_t pubkey[48])
+{
+    dyn_source *src = (dyn_source *)base;
+    pthread_mutex_lock(&src->lock);
+    double now = mono_now();
+    struct tombstone *slot = NULL;
+    for (size_t i = 0; i < TOMBSTONES_MAX; i++) {
+        struct tombstone *t = &src->tombstones[i];
+        if (t->at != 0 && memcmp(t->pubkey, pubkey, 48) == 0) {
+            slot = t;
+            break;
+        }
+        if (!slot || t->at < slot->at) /* a free slot, else the oldest */
+            slot = t;
+    }
+    memcpy(slot->pubkey, pubkey, 48);
+    slot->at = now;
+    /* Under src->lock, as every swap is: no refresh can put it back in between. */
+    if (src->ring && cc_keyring_origin(src->ring, pubkey) == CC_KEY_DYNAMODB)
+        cc_keyring_remove(src->ring, pubkey, NULL);
+    src->loaded = 0; /* the ring no longer holds what `digest` describes */
+    src->poked = 1;
+    pthread_cond_broadcast(&src->cv);
+    pthread_mutex_unlock(&src->lock);
+}
+
+void cc_key_source_dynamodb_remember(cc_key_source *base, const uint8_t pubkey[48])
+{
+    dyn_source *src = (dyn_source *)base;
+    pthread_mutex_lock(&src->lock);
+    for (size_t i = 0; i < TOMBSTONES_MAX; i++)
+        if (src->tombstones[i].at != 0 && memcmp(src->tombstones[i].pubkey, pubkey, 48) == 0)
+            src->tombstones[i].at = 0;
+    src->poked = 1;
+    pthread_cond_broadcast(&src->cv);
     pthread_mutex_unlock(&src->lock);
 }

@@ -147,6 +147,15 @@ cc_status cc_key_source_dynamodb_start_refresh(cc_key_source *src, cc_keyring *r
 /* Asks the refresh loop to reload now (after a write through the Chamber key API); does not wait. */
 void cc_key_source_dynamodb_poke(cc_key_source *src);
 
+/*
+ * After this replica deactivated or deleted pubkey in the table: removes it
+ * from the ring now and keeps every refresh for the next 10 s from adding it
+ * back (a refresh may have read the eventually consistent index before the
+ * write); then pokes.  remember undoes that after a local activation.
+ */
+void cc_key_source_dynamodb_forget(cc_key_source *src, const uint8_t pubkey[48]);
+void cc_key_source_dynamodb_remember(cc_key_source *src, const uint8_t pubkey[48]);
+
 /* Removes (and wipes) every DynamoDB key from the ring given to start_refresh, at once: the chamber's on-seal hook (fn(void *src)). */
 void cc_key_source_dynamodb_wipe(cc_key_source *src);
 

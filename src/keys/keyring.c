@@ -412,15 +412,9 @@ void cc_keyset_free(cc_keyset *set)
     free(set);
 }
 
-cc_status cc_keyset_add(cc_keyset *set, const uint8_t sk_be32[32], uint8_t pubkey_out[CC_BLS_PUBKEY_LEN],
-                        cc_error *err)
+/* Links e into set (consuming it either way): CC_ECONFLICT for a pubkey the set already has. */
+static cc_status keyset_link(cc_keyset *set, key_entry *e, cc_error *err)
 {
-    key_entry *e;
-    cc_status est = entry_new(sk_be32, &e, err);
-    if (est != CC_OK)
-        return est;
-    if (pubkey_out)
-        memcpy(pubkey_out, e->pubkey, CC_BLS_PUBKEY_LEN);
     cc_status st = CC_OK;
     pthread_mutex_lock(&set->lock);
     if (table_find(&set->tab, e->pubkey))
@@ -437,6 +431,18 @@ cc_status cc_keyset_add(cc_keyset *set, const uint8_t sk_be32[32], uint8_t pubke
     return st;
 }
 
+cc_status cc_keyset_add(cc_keyset *set, const uint8_t sk_be32[32], uint8_t pubkey_out[CC_BLS_PUBKEY_LEN],
+                        cc_error *err)
+{
+    key_entry *e;
+    cc_status est = entry_new(sk_be32, &e, err);
+    if (est != CC_OK)
+        return est;
+    if (pubkey_out)
+        memcpy(pubkey_out, e->pubkey, CC_BLS_PUBKEY_LEN);
+    return keyset_link(set, e, err);
+}
+
 cc_status cc_keyset_add_checked(cc_keyset *set, const uint8_t sk_be32[32], const uint8_t pubkey[CC_BLS_PUBKEY_LEN],
                                 cc_error *err)
 {
@@ -449,19 +455,22 @@ cc_status cc_keyset_add_checked(cc_keyset *set, const uint8_t sk_be32[32], const
         return st;
     }
     memcpy(e->pubkey, pubkey, CC_BLS_PUBKEY_LEN);
+    return keyset_link(set, e, err);
+}
+
+int cc_keyset_remove(cc_keyset *set, const uint8_t pubkey[CC_BLS_PUBKEY_LEN])
+{
     pthread_mutex_lock(&set->lock);
-    if (table_find(&set->tab, e->pubkey))
-        st = cc_error_set(err, CC_ECONFLICT, "duplicate key");
-    else if (table_reserve(&set->tab, set->tab.count + 1) != 0)
-        st = cc_error_set(err, CC_ENOMEM, "out of memory growing a keyset");
-    else {
-        table_link(&set->tab, e);
-        e = NULL;
+    key_entry **p = table_slot(&set->tab, pubkey);
+    key_entry *e = p ? *p : NULL;
+    if (e) {
+        *p = e->next;
+        set->tab.count--;
     }
     pthread_mutex_unlock(&set->lock);
     if (e)
         entry_free(e);
-    return st;
+    return e != NULL;
 }
 
 size_t cc_keyset_count(const cc_keyset *set)

@@ -79,6 +79,8 @@ cc_status cc_keyset_add(cc_keyset *set, const uint8_t sk_be32[32], uint8_t pubke
  */
 cc_status cc_keyset_add_checked(cc_keyset *set, const uint8_t sk_be32[32], const uint8_t pubkey[CC_BLS_PUBKEY_LEN],
                                 cc_error *err);
+/* Removes (and wipes) pubkey from set: 1 if it was there. */
+int cc_keyset_remove(cc_keyset *set, const uint8_t pubkey[CC_BLS_PUBKEY_LEN]);
 size_t cc_keyset_count(const cc_keyset *set);
 
 /*

@@ -249,6 +249,21 @@ TEST(source_loads_signs_refreshes_and_wipes)
     CHECK_MSG(wait_for(ring, r5.pubkey, 0, 3.0), "deleted key still held after 3 s");
     CHECK_EQ_INT(cc_keyring_count(ring, CC_KEY_DYNAMODB), 3);
 
+    /* forget, as the Chamber API does after deactivating: gone at once, and
+     * refreshes that still see the key active (a stale index — here the table
+     * is simply left unchanged) do not bring it back for 10 s; then they do. */
+    cc_key_source_dynamodb_forget(src, pk);
+    CHECK(!cc_keyring_contains(ring, pk));
+    usleep(2500000); /* two refresh rounds, each reading the key as active */
+    CHECK_MSG(!cc_keyring_contains(ring, pk), "a refresh brought a forgotten key back within its 10 s");
+    CHECK_EQ_INT(cc_keyring_count(ring, CC_KEY_DYNAMODB), 2);
+    CHECK_MSG(wait_for(ring, pk, 1, 12.0), "the forgotten key did not come back once its tombstone expired");
+    /* remember (a local activation) lifts a tombstone at once. */
+    cc_key_source_dynamodb_forget(src, pk);
+    CHECK(!cc_keyring_contains(ring, pk));
+    cc_key_source_dynamodb_remember(src, pk);
+    CHECK_MSG(wait_for(ring, pk, 1, 3.0), "remember did not lift the tombstone");
+
     /* Seal: wiped at once; signing fails; stays empty while sealed. */
     uint8_t keep_sk[32], keep_pk[48];
     key_of(99, keep_sk, keep_pk);

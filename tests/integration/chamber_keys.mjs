@@ -246,6 +246,28 @@ try {
     nbListed && nbListed.has_mnemonic_backup === false,
     "backup off: generate answers no mnemonic_backup, the key signs, listed without a backup", r.text);
 
+  // 4b. a second replica on the same tables unseals by itself and holds the same keys; it follows a
+  //     deactivation made through the first within its refresh interval, and the reactivation.
+  let b = await start(["--anti_slashing.path=" + `${work}/slashing-b.sqlite`]);
+  servers.push(b);
+  const same = await waitFor(async () => {
+    for (const pk of [...gpk, ipk[0], ipk[1], nb ? nb.pubkey : gpk[0]]) if ((await signCheck(b, pk)).status !== 200) return false;
+    return true;
+  }, 30000);
+  const pkA = (await (await fetch(`${a.url}/api/v1/eth2/publicKeys`)).json()).sort();
+  const pkB = (await (await fetch(`${b.url}/api/v1/eth2/publicKeys`)).json()).sort();
+  expect(same && JSON.stringify(pkA) === JSON.stringify(pkB), "a second replica unseals by itself and signs exactly the same keys",
+    JSON.stringify([pkA.length, pkB.length]));
+  r = await api(a, "PATCH", `/api/v1/chamber/keys/${gpk[2]}`, { status: "inactive" });
+  const t0 = Date.now();
+  const goneOnB = await waitFor(async () => (await signCheck(b, gpk[2])).status === 404, 10000);
+  expect(r.status === 200 && goneOnB, "… it stops signing a key deactivated through the first replica",
+    `${Date.now() - t0} ms`);
+  r = await api(a, "PATCH", `/api/v1/chamber/keys/${gpk[2]}`, { status: "active" });
+  const backOnB = await waitFor(async () => (await signCheck(b, gpk[2])).status === 200, 10000);
+  expect(r.status === 200 && backOnB, "… and signs it again once reactivated there");
+  await stop(b);
+
   // 5. PATCH inactive / active
   r = await api(a, "PATCH", `/api/v1/chamber/keys/${gpk[0]}`, { status: "inactive" });
   expect(r.status === 200 && r.json.status === "inactive", "PATCH inactive → 200", r.text);

@@ -354,7 +354,7 @@ static cc_status change(cc_auth_store *s, change_fn fn, void *ctx, cc_error *err
         cc_auth_snapshot_free(snap);
         if (st != CC_ECONFLICT)
             break;
-        char a[8];
+        char a[16];
         snprintf(a, sizeof a, "%d", attempt + 1);
         cc_log(CC_LOG_INFO, "auth: the auth item changed meanwhile (another replica); retrying", "attempt", a, NULL);
         st = cc_error_set(err, CC_ECONFLICT, "the auth item kept changing under %d attempts; try again", MAX_ATTEMPTS);

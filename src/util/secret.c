@@ -47,6 +47,7 @@ static void warn_mlock_once(void)
         cc_log(CC_LOG_WARN, "mlock failed: secrets may be swapped (raise RLIMIT_MEMLOCK)", NULL);
 }
 
+#ifndef CC_SECRET_ASAN
 /* The largest power of two ≤ n. */
 static size_t floor_pow2(size_t n)
 {
@@ -55,6 +56,7 @@ static size_t floor_pow2(size_t n)
         p *= 2;
     return p;
 }
+#endif
 
 int cc_secret_init(void)
 {

@@ -23,7 +23,7 @@ FROM ${DEBIAN_IMAGE}
 ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends ca-certificates curl libssl3 libjansson4 libmicrohttpd12 \
-        libgnutls30 libyaml-0-2 libsqlite3-0 libpq5 libunistring2 libcurl4 \
+        libgnutls30 libyaml-0-2 libsqlite3-0 libpq5 libunistring2 libcurl4 libargon2-1 libcbor0.8 zlib1g \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 chamber \
  && useradd --system --uid 10001 --gid chamber --home-dir /var/lib/containment-chamber --create-home chamber \

@@ -18,7 +18,7 @@ OPT      ?= -O2
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
             -fno-strict-aliasing -pthread -Isrc -I$(BLST_DIR)/include -I/usr/include/postgresql $(EXTRA_CFLAGS)
 LDLIBS   += $(BLST_DIR)/lib/libblst.a -lssl -lcrypto -ljansson -lmicrohttpd -lgnutls -lyaml -lsqlite3 -lpq \
-            -lunistring -lcurl -lcbor -lz -lpthread -lm
+            -lunistring -lcurl -lcbor -lz -largon2 -lpthread -lm
 
 # LIB_DIRS / TEST_DIRS narrow a build to some folders (e.g. while one concern is
 # being written: make BUILD=build/x LIB_DIRS="src/util src/signing" TEST_DIRS=tests/signing tests-bin).

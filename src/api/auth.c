@@ -63,6 +63,8 @@ static int route_scope(const cc_http_request *req, uint8_t *buf, const uint8_t *
     const char *r = p + sizeof CC_CHAMBER_API_PREFIX - 1;
     if (strcmp(r, "status") == 0)
         return CC_SCOPE_CHAMBER_STATUS;
+    if (strncmp(r, "rotate/", 7) == 0) /* rotation (issue 7): rotate/kms, rotate/master, ... */
+        return CC_SCOPE_CHAMBER_ROTATE;
     if (strcmp(r, "seal") == 0 || strcmp(r, "unseal") == 0)
         return CC_SCOPE_CHAMBER_SEAL;
     if (strcmp(r, "keys") == 0)
@@ -84,6 +86,9 @@ int cc_api_auth_route(cc_app *app, const cc_http_request *req, cc_http_response 
         return 1;
     /* Auth management checks its root token itself, open or not. */
     if (strncmp(req->path, CC_CHAMBER_API_PREFIX "auth/", sizeof CC_CHAMBER_API_PREFIX + 4) == 0)
+        return 1;
+    /* Operator registration (quorum, issue 7): the one-time registration token in the body is the credential. */
+    if (strcmp(req->path, CC_CHAMBER_API_PREFIX "operators/register") == 0)
         return 1;
     uint8_t buf[48];
     const uint8_t *pubkey;

@@ -59,6 +59,13 @@ static void handle_init(cc_app *app, const cc_http_request *req, cc_http_respons
     for (size_t i = 0; !bad && i < n; i++)
         if (!(list[i] = json_string_value(json_array_get(arns, i))))
             bad = "kms_key_arns: every entry must be a string";
+    /* operator quorum (issue 7): operators, operator_threshold, argon2 (api/chamber_quorum.c) */
+    cc_chamber_quorum_params qp;
+    const char *names[CC_QUORUM_MAX_OPERATORS];
+    char qbad[CC_ERROR_MSG_MAX];
+    int quorum = bad ? 0 : cc_chamber_quorum_parse_init(body, &qp, names, qbad, sizeof qbad);
+    if (quorum < 0)
+        bad = qbad;
     if (bad) {
         cc_http_reply_error(res, 400, bad);
         json_decref(body);
@@ -67,8 +74,11 @@ static void handle_init(cc_app *app, const cc_http_request *req, cc_http_respons
     cc_error err;
     cc_error_clear(&err);
     json_t *root = NULL; /* with auth, init also answers the first root token (api/chamber_auth.c) */
-    cc_status st = app->auth ? cc_chamber_auth_init(app, token, list, n, (unsigned)json_integer_value(thr), &root, &err)
-                             : cc_chamber_init(ch, token, list, n, (unsigned)json_integer_value(thr), &err);
+    json_t *reg = NULL;  /* operator quorum: the one-time registration tokens */
+    unsigned m = (unsigned)json_integer_value(thr);
+    cc_status st = app->auth ? cc_chamber_auth_init(app, token, list, n, m, quorum ? &qp : NULL, &reg, &root, &err)
+                   : quorum  ? cc_chamber_init_quorum(ch, token, list, n, m, &qp, &reg, &err)
+                             : cc_chamber_init(ch, token, list, n, m, &err);
     json_decref(body);
     if (st != CC_OK) {
         cc_log(CC_LOG_WARN, "chamber init refused", "request_id", req->request_id, "reason", err.msg, NULL);
@@ -80,8 +90,11 @@ static void handle_init(cc_app *app, const cc_http_request *req, cc_http_respons
         json_object_set_new(j, "message", json_string("initialised"));
         if (root)
             json_object_set(j, "root_token", root);
+        if (reg)
+            json_object_set(j, "registration_tokens", reg);
     }
     json_decref(root);
+    json_decref(reg);
     reply_json(res, 200, j);
 }
 
@@ -118,10 +131,19 @@ void cc_chamber_api_handle(cc_app *app, const cc_http_request *req, cc_http_resp
     } else if (strcmp(route, "unseal") == 0) {
         if (!post)
             cc_http_reply_error(res, 405, "method not allowed: use POST");
+        else if (req->body_len > 0) /* operator quorum (issue 7): an operator's submission */
+            cc_chamber_quorum_unseal_handle(app, req, res);
         else if (cc_chamber_unseal(ch, &err) != CC_OK)
             cc_http_reply_error(res, cc_status_http(err.code), err.msg);
         else
             reply_status(ch, res, 200, NULL);
+    } else if (strcmp(route, "operators/register") == 0) { /* operator quorum (issue 7) */
+        if (!post)
+            cc_http_reply_error(res, 405, "method not allowed: use POST");
+        else
+            cc_chamber_quorum_register_handle(app, req, res);
+    } else if (strcmp(route, "rotate/kms") == 0 || strcmp(route, "rotate/master") == 0) { /* rotation (issue 7) */
+        cc_chamber_rotate_handle(app, req, route, res);
     } else if (strcmp(route, "keys") == 0 || strncmp(route, "keys/", 5) == 0) {
         cc_chamber_keys_handle(app, req, route, res);
     } else if (strncmp(route, "auth/", 5) == 0) {

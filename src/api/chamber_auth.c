@@ -228,7 +228,8 @@ void cc_chamber_auth_handle(cc_app *app, const cc_http_request *req, const char 
 }
 
 cc_status cc_chamber_auth_init(cc_app *app, const char *setup_token, const char *const *kms_key_arns, size_t n,
-                               unsigned threshold, json_t **root_answer, cc_error *err)
+                               unsigned threshold, const struct cc_chamber_quorum_params *quorum,
+                               json_t **registration_tokens, json_t **root_answer, cc_error *err)
 {
     *root_answer = NULL;
     cc_status st = cc_chamber_check_setup_token(app->chamber, setup_token, err);
@@ -248,7 +249,9 @@ cc_status cc_chamber_auth_init(cc_app *app, const char *setup_token, const char 
         return st;
     }
     const char *id = json_string_value(json_object_get(info, "id"));
-    st = cc_chamber_init(app->chamber, setup_token, kms_key_arns, n, threshold, err);
+    st = quorum ? cc_chamber_init_quorum(app->chamber, setup_token, kms_key_arns, n, threshold, quorum,
+                                         registration_tokens, err) /* operator quorum (issue 7) */
+                : cc_chamber_init(app->chamber, setup_token, kms_key_arns, n, threshold, err);
     if (st == CC_OK) {
         cc_log(CC_LOG_INFO, "auth: first root token issued with init (shown once in the answer)", "token_id", id, NULL);
         json_object_set_new(info, "token", json_string(token));

@@ -194,6 +194,11 @@ cc_status cc_aws_http_send(cc_aws_http *h, const cc_aws_http_request *req, cc_aw
     long to = req->timeout_ms > 0 ? req->timeout_ms : h->opt.timeout_ms;
     curl_easy_setopt(c, CURLOPT_URL, req->url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* Nitro (issue 8): AWS_CA_BUNDLE (the AWS SDKs' variable) replaces the system CA bundle — the CA file
+     * built into an enclave image, or a test CA in front of a local stand-in.  Verification stays on. */
+    const char *ca_bundle = getenv("AWS_CA_BUNDLE");
+    if (ca_bundle && *ca_bundle)
+        curl_easy_setopt(c, CURLOPT_CAINFO, ca_bundle);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, cto);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, to);

@@ -33,9 +33,13 @@
 #include "aws/dynamodb.h"
 #include "aws/http.h"
 #include "aws/kms.h"
+#include "chamber/autounseal.h" /* Nitro (issue 8) */
 #include "chamber/master.h"
 #include "chamber/shamir.h"
 #include "chamber/state.h"
+#include "chamber/unwrap.h"     /* Nitro (issue 8) */
+#include "chamber/quorum_session.h" /* operator quorum (issue 7) */
+#include "chamber/rotate.h"         /* rotation (issue 7 parts 3-4) */
 #include "util/hex.h"
 #include "util/log.h"
 #include "util/secret.h"
@@ -60,6 +64,12 @@ struct cc_chamber {
     cc_aws_credentials_provider *creds;
     cc_dynamodb ddb;
     cc_kms kms;
+    /* Nitro (issue 8): how shares are decrypted, and the auto-unseal blob's key ("" = none) */
+    cc_unwrapper *unwrapper, *own_unwrapper;
+    char auto_unseal_arn[CC_STATE_ARN_MAX + 1];
+    /* operator quorum (issue 7): in-memory secrets between steps, and the submission window */
+    cc_quorum_session *quorum;
+    unsigned quorum_timeout_seconds;
 
     pthread_mutex_t op_lock;
     pthread_mutex_t lock;
@@ -81,6 +91,11 @@ struct cc_chamber {
     /* under key_lock */
     uint8_t *master;               /* CC_MASTER_KEY_LEN bytes of cc_secret memory, NULL when sealed */
     uint32_t version;
+    /* ---- rotation (issue 7; chamber/rotate.c) ---- */
+    uint8_t *old_master;           /* a second, older master held while a master-key rotation is in flight */
+    uint32_t old_version;
+    cc_rotation *rot;
+    /* ---- end rotation ---- */
 
     /* share threads still running (under lock); close waits for 0 */
     unsigned running;
@@ -92,6 +107,13 @@ struct cc_chamber {
     int stopping;                  /* under lock */
     pthread_cond_t wake;
 };
+
+/* ---- operator quorum (issue 7): hooks, defined at the end of this file ---- */
+static int quorum_mode(const cc_state_record *rec);
+static int quorum_secret_ok(const cc_state_record *rec, const uint8_t *cand);
+static cc_status quorum_kms_stage(cc_chamber *ch, const cc_state_record *rec, cc_error *err);
+static cc_chamber_state_t quorum_poll(cc_chamber *ch, const cc_state_record *rec, cc_chamber_state_t s);
+/* ---- end operator quorum ---- */
 
 const char *cc_chamber_state_name(cc_chamber_state_t s)
 {
@@ -195,6 +217,8 @@ typedef struct unseal_job {
     share_result res[CC_STATE_MAX_SHARES];
     unsigned finished, succeeded;
     int order[CC_STATE_MAX_SHARES]; /* successful shares in arrival order */
+    cc_unwrapper *unwrapper;       /* Nitro (issue 8): the session every share thread decrypts through */
+    cc_unwrap_session *session;
 } unseal_job;
 
 typedef struct share_arg {
@@ -212,6 +236,8 @@ static void job_unref(unseal_job *job)
     for (unsigned i = 0; i < CC_STATE_MAX_SHARES; i++)
         cc_kms_bytes_free(&job->res[i].plaintext);
     cc_state_record_clear(&job->rec);
+    if (job->session) /* Nitro (issue 8): the ephemeral key dies with the last share thread */
+        job->unwrapper->ops->end(job->session);
     pthread_mutex_destroy(&job->lock);
     pthread_cond_destroy(&job->cv);
     free(job);
@@ -229,7 +255,8 @@ static void *share_main(void *arg)
     cc_error err;
     cc_error_clear(&err);
     json_t *ctx = cc_state_share_context(s->index, job->rec.version);
-    cc_status st = ctx ? cc_kms_decrypt(&ch->kms, s->kms_key_arn, s->blob, s->blob_len, ctx, &pt, &err)
+    cc_status st = ctx ? job->unwrapper->ops->decrypt(job->session, &ch->kms, s->kms_key_arn, s->blob, s->blob_len, ctx,
+                                                      &pt, &err)
                        : cc_error_set(&err, CC_ENOMEM, "out of memory");
     json_decref(ctx);
     if (st == CC_OK && pt.len != CC_MASTER_KEY_LEN) {
@@ -293,7 +320,7 @@ static int try_combinations(unseal_job *job, uint8_t *master, unsigned *tries)
         xs[m - 1] = job->rec.shares[newest].index;
         memcpy(ys + (size_t)(m - 1) * CC_MASTER_KEY_LEN, job->res[newest].plaintext.data, CC_MASTER_KEY_LEN);
         if (cc_shamir_combine(xs, ys, m, CC_MASTER_KEY_LEN, cand, NULL) == CC_OK &&
-            cc_master_verify(cand, job->rec.version, job->rec.check, NULL) == CC_OK) {
+            quorum_secret_ok(&job->rec, cand)) { /* master check, or kms_part's in quorum mode (issue 7) */
             memcpy(master, cand, CC_MASTER_KEY_LEN);
             found = 1;
             break;
@@ -323,8 +350,8 @@ out:
  */
 static cc_status kms_unseal(cc_chamber *ch, const cc_state_record *rec, uint8_t *master, cc_error *err)
 {
-    if (strcmp(rec->mode, "kms") != 0)
-        return cc_error_set(err, CC_ECONFIG, "signer state mode \"%s\" is not supported by this version (only kms)",
+    if (strcmp(rec->mode, "kms") != 0 && !quorum_mode(rec))
+        return cc_error_set(err, CC_ECONFIG, "signer state mode \"%s\" is not supported by this version (kms, quorum)",
                             rec->mode);
     unseal_job *job = calloc(1, sizeof *job);
     if (!job)
@@ -337,6 +364,14 @@ static cc_status kms_unseal(cc_chamber *ch, const cc_state_record *rec, uint8_t 
     pthread_cond_init(&job->cv, NULL);
     job->ch = ch;
     job->refs = 1;
+    job->unwrapper = ch->unwrapper; /* Nitro (issue 8): one session (one ephemeral key) per unseal */
+    cc_status bst = ch->unwrapper->ops->begin(ch->unwrapper, &job->session, err);
+    if (bst != CC_OK) {
+        cc_log(CC_LOG_ERROR, "chamber stays sealed: cannot start a share decryption session", "unwrapper",
+               ch->unwrapper->ops->name, "reason", err ? err->msg : "", NULL);
+        job_unref(job);
+        return bst;
+    }
     unsigned n = rec->share_count, started = 0;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -429,18 +464,70 @@ static cc_status kms_unseal(cc_chamber *ch, const cc_state_record *rec, uint8_t 
     return st;
 }
 
+/* ---- Nitro (issue 8): auto-unseal blob (chamber/autounseal.h) ---- */
+
+/*
+ * Tries the auto-unseal blob; 1 when master holds the key.  Failures are
+ * logged, never fatal; *by_blob is 1 when the blob opened, -1 when a blob is
+ * stored but did not open (the next store replaces it), 0 otherwise.
+ */
+static int nitro_before_unseal(cc_chamber *ch, const cc_state_record *rec, uint8_t *master, int *by_blob)
+{
+    *by_blob = 0;
+    if (!ch->auto_unseal_arn[0])
+        return 0;
+    cc_error e;
+    cc_error_clear(&e);
+    cc_status st = cc_autounseal_open(&ch->ddb, ch->table, &ch->kms, ch->unwrapper, rec, master, &e);
+    if (st != CC_OK) {
+        *by_blob = st == CC_ENOTFOUND ? 0 : -1;
+        cc_log(st == CC_ENOTFOUND ? CC_LOG_INFO : CC_LOG_WARN, "chamber: no auto-unseal; unsealing from the shares",
+               "reason", e.msg, NULL);
+        return 0;
+    }
+    cc_log(CC_LOG_INFO, "chamber: master key released by the auto-unseal blob", "kms_key_arn", ch->auto_unseal_arn,
+           NULL);
+    *by_blob = 1;
+    return 1;
+}
+
+/* After an unseal (or init) from the shares: make sure the table holds a current blob (force: replace it). */
+static void nitro_after_unseal(cc_chamber *ch, const uint8_t *master, uint32_t version, int force)
+{
+    if (!ch->auto_unseal_arn[0])
+        return;
+    cc_error e;
+    cc_error_clear(&e);
+    int written = 0;
+    if (cc_autounseal_store(&ch->ddb, ch->table, &ch->kms, ch->auto_unseal_arn, master, version, force, &written,
+                            &e) != CC_OK)
+        cc_log(CC_LOG_WARN, "chamber: cannot store the auto-unseal blob", "kms_key_arn", ch->auto_unseal_arn, "reason",
+               e.msg, NULL);
+    else if (written)
+        cc_log(CC_LOG_INFO, "chamber: auto-unseal blob stored", "kms_key_arn", ch->auto_unseal_arn, NULL);
+}
+/* ---- end Nitro ---- */
+
 /* Unseals from rec if no seal happens meanwhile.  Called with op_lock held. */
 static cc_status unseal_from(cc_chamber *ch, const cc_state_record *rec, cc_error *err)
 {
+    if (quorum_mode(rec)) /* operator quorum (issue 7): KMS rebuilds kms_part only → kms_unsealed */
+        return quorum_kms_stage(ch, rec, err);
     pthread_mutex_lock(&ch->lock);
     unsigned long gen = ch->seal_gen;
     pthread_mutex_unlock(&ch->lock);
     uint8_t *master = cc_secret_alloc(CC_MASTER_KEY_LEN);
     if (!master)
         return cc_error_set(err, CC_ENOMEM, "out of memory");
-    cc_status st = kms_unseal(ch, rec, master, err);
+    /* Nitro (issue 8): the auto-unseal blob first, the shares when it is missing or refused. */
+    int by_blob = 0;
+    cc_rotate_before_install(ch->rot); /* rotation (issue 7): a pending master is rebuilt too */
+    cc_status st = nitro_before_unseal(ch, rec, master, &by_blob) ? CC_OK : kms_unseal(ch, rec, master, err);
+    if (st == CC_OK && by_blob != 1)
+        nitro_after_unseal(ch, master, rec->version, by_blob == -1);
     if (st == CC_OK) {
         if (install_master(ch, master, rec->version, gen)) {
+            cc_rotate_after_install(ch->rot, gen); /* rotation (issue 7): hold it, resume the rotation */
             char v[16], t[16], n[16];
             snprintf(v, sizeof v, "%u", (unsigned)rec->version);
             snprintf(t, sizeof t, "%u", rec->threshold);
@@ -463,7 +550,7 @@ static void poll_round(cc_chamber *ch)
     int found = 0;
     cc_error err;
     cc_error_clear(&err);
-    cc_status st = cc_state_load(&ch->ddb, ch->table, &rec, &found, &err);
+    cc_status st = cc_rotate_state_load(ch->rot, &rec, &found, &err); /* rotation (issue 7): + pending */
     pthread_mutex_lock(&ch->lock);
     if (st != CC_OK) {
         if (!ch->poll_failing)
@@ -481,6 +568,7 @@ static void poll_round(cc_chamber *ch)
         return;
     }
     cc_chamber_state_t s = cc_chamber_state(ch);
+    s = quorum_poll(ch, &rec, s); /* operator quorum (issue 7): registration, submission window */
     if (s == CC_CHAMBER_UNINITIALIZED) {
         token_wipe(ch);
         atomic_store(&ch->state, CC_CHAMBER_SEALED);
@@ -488,7 +576,7 @@ static void poll_round(cc_chamber *ch)
         cc_log(CC_LOG_INFO, "chamber: initialised by another replica; unsealing from the stored shares", NULL);
         s = CC_CHAMBER_SEALED;
     }
-    if (s == CC_CHAMBER_UNSEALED && rec.version != ch->version && !ch->warned_version) {
+    if (s == CC_CHAMBER_UNSEALED && rec.version != ch->version && !ch->warned_version && !ch->rot) {
         char have[16], now[16];
         snprintf(have, sizeof have, "%u", (unsigned)ch->version);
         snprintf(now, sizeof now, "%u", (unsigned)rec.version);
@@ -499,6 +587,7 @@ static void poll_round(cc_chamber *ch)
     record_take(ch, &rec);
     int retry = s == CC_CHAMBER_SEALED && !ch->operator_sealed && time(NULL) >= ch->next_retry;
     pthread_mutex_unlock(&ch->lock);
+    cc_rotate_poll(ch->rot); /* rotation (issue 7): follow rotations made elsewhere, resume one in flight */
     if (!retry)
         return;
 
@@ -578,6 +667,16 @@ cc_status cc_chamber_open(const cc_chamber_config *cfg, cc_chamber **out, cc_err
     snprintf(ch->table, sizeof ch->table, "%s", cfg->table);
     ch->refresh_seconds = cfg->refresh_interval_seconds ? cfg->refresh_interval_seconds : 1;
     ch->unseal_timeout_minutes = cfg->unseal_timeout_minutes;
+    /* operator quorum (issue 7) */
+    ch->quorum_timeout_seconds = cfg->unseal_timeout_seconds ? cfg->unseal_timeout_seconds
+                                 : cfg->unseal_timeout_minutes ? cfg->unseal_timeout_minutes * 60 : 30 * 60;
+    if (!(ch->quorum = cc_quorum_session_new())) {
+        free(ch);
+        return cc_error_set(err, CC_ENOMEM, "out of memory");
+    }
+    /* Nitro (issue 8) */
+    if (cfg->auto_unseal_kms_key_arn)
+        snprintf(ch->auto_unseal_arn, sizeof ch->auto_unseal_arn, "%s", cfg->auto_unseal_kms_key_arn);
     pthread_mutex_init(&ch->op_lock, NULL);
     pthread_mutex_init(&ch->lock, NULL);
     pthread_rwlock_init(&ch->key_lock, NULL);
@@ -593,18 +692,37 @@ cc_status cc_chamber_open(const cc_chamber_config *cfg, cc_chamber **out, cc_err
             CC_OK ||
         (st = cc_kms_init(&ch->kms, ch->http, ch->creds, cfg->aws_region, cfg->aws_endpoint_kms, err)) != CC_OK)
         goto fail;
+    /* Nitro (issue 8): the share unwrapper (plain KMS Decrypt unless one is given) */
+    if (cfg->unwrapper)
+        ch->unwrapper = cfg->unwrapper;
+    else if ((st = cc_unwrapper_plain_new(&ch->own_unwrapper, err)) != CC_OK)
+        goto fail;
+    else
+        ch->unwrapper = ch->own_unwrapper;
 
     cc_state_record rec;
     memset(&rec, 0, sizeof rec);
     int found = 0;
-    if ((st = cc_state_load(&ch->ddb, ch->table, &rec, &found, err)) != CC_OK) {
+    /* rotation (issue 7): the state item is read through rotate.c, which also keeps its pending entry */
+    if ((st = cc_rotation_new(ch, cfg->key_table, cfg->rotation_test_delay_ms, &ch->rot, err)) != CC_OK)
+        goto fail;
+    if ((st = cc_rotate_state_load(ch->rot, &rec, &found, err)) != CC_OK) {
         if (st == CC_ENOTFOUND)
             st = cc_error_set(err, CC_ECONFIG,
                               "signer_state.table: dynamodb table %s does not exist (create it with "
                               "`containment-chamber dynamodb create-tables -c <config>`)", ch->table);
         goto fail;
     }
-    if (found) {
+    if (found && quorum_mode(&rec) && !rec.quorum.complete) { /* operator quorum (issue 7) */
+        record_take(ch, &rec);
+        atomic_store(&ch->state, CC_CHAMBER_AWAITING_REGISTRATION);
+        if ((st = make_token(ch, err)) != CC_OK)
+            goto fail;
+        cc_log(CC_LOG_WARN, "chamber: an operator-quorum initialisation awaits registration; only the process that ran "
+               "init can complete it (its operator part is in that process's memory only). If that process is gone, "
+               "run `operator init` again with this one-time setup token (shown once, never stored)",
+               "setup_token", ch->token, "table", ch->table, NULL);
+    } else if (found) {
         record_take(ch, &rec);
         char v[16];
         snprintf(v, sizeof v, "%u", (unsigned)ch->record.version);
@@ -638,6 +756,8 @@ void cc_chamber_close(cc_chamber *ch)
     pthread_mutex_unlock(&ch->lock);
     if (ch->poller_started)
         pthread_join(ch->poller, NULL);
+    cc_rotation_free(ch->rot); /* rotation (issue 7): stops a running driver first */
+    ch->rot = NULL;
     pthread_mutex_lock(&ch->lock);
     while (ch->running)
         pthread_cond_wait(&ch->idle, &ch->lock);
@@ -646,10 +766,14 @@ void cc_chamber_close(cc_chamber *ch)
     pthread_rwlock_wrlock(&ch->key_lock);
     cc_secret_free(ch->master, CC_MASTER_KEY_LEN);
     ch->master = NULL;
+    cc_secret_free(ch->old_master, CC_MASTER_KEY_LEN); /* rotation (issue 7) */
+    ch->old_master = NULL;
     pthread_rwlock_unlock(&ch->key_lock);
     cc_state_record_clear(&ch->record);
+    cc_quorum_session_free(ch->quorum); /* operator quorum (issue 7): wipes every held secret */
     cc_aws_credentials_provider_free(ch->creds);
     cc_aws_http_free(ch->http);
+    cc_unwrapper_free(ch->own_unwrapper); /* Nitro (issue 8) */
     pthread_mutex_destroy(&ch->op_lock);
     pthread_mutex_destroy(&ch->lock);
     pthread_rwlock_destroy(&ch->key_lock);
@@ -773,6 +897,7 @@ cc_status cc_chamber_init(cc_chamber *ch, const char *setup_token, const char *c
         snprintf(t, sizeof t, "%u", threshold);
         snprintf(k, sizeof k, "%zu", n);
         cc_log(CC_LOG_INFO, "chamber initialised", "mode", "kms", "version", "1", "threshold", t, "kms_keys", k, NULL);
+        nitro_after_unseal(ch, master, rec.version, 0); /* Nitro (issue 8) */
         if (!install_master(ch, master, rec.version, gen))
             cc_log(CC_LOG_WARN, "chamber: sealed by an operator during initialisation; stays sealed", NULL);
         else
@@ -812,7 +937,9 @@ out:
 cc_status cc_chamber_check_setup_token(cc_chamber *ch, const char *setup_token, cc_error *err)
 {
     pthread_mutex_lock(&ch->lock);
-    cc_status st = cc_chamber_state(ch) != CC_CHAMBER_UNINITIALIZED
+    /* operator quorum (issue 7): an unfinished quorum init this replica does not hold may be redone */
+    int redo = cc_chamber_state(ch) == CC_CHAMBER_AWAITING_REGISTRATION && ch->token;
+    cc_status st = cc_chamber_state(ch) != CC_CHAMBER_UNINITIALIZED && !redo
                        ? cc_error_set(err, CC_ECONFLICT, "the chamber is already initialised (state %s)",
                                       cc_chamber_state_name(cc_chamber_state(ch)))
                        : check_token(ch, setup_token, err);
@@ -833,10 +960,18 @@ cc_status cc_chamber_seal(cc_chamber *ch, cc_error *err)
     }
     ch->seal_gen++;
     ch->operator_sealed = 1;
+    /* operator quorum (issue 7): kms_part and submissions go too; a pending initialisation is abandoned */
+    int pending = cc_chamber_state(ch) == CC_CHAMBER_AWAITING_REGISTRATION;
+    cc_quorum_session_wipe(ch->quorum, pending);
+    if (pending && !ch->token && make_token(ch, NULL) == CC_OK)
+        cc_log(CC_LOG_WARN, "chamber: sealed during registration, the initialisation is abandoned; run `operator "
+               "init` again with this one-time setup token (shown once, never stored)", "setup_token", ch->token, NULL);
     pthread_rwlock_wrlock(&ch->key_lock);
     cc_secret_free(ch->master, CC_MASTER_KEY_LEN);
     ch->master = NULL;
-    atomic_store(&ch->state, CC_CHAMBER_SEALED);
+    cc_secret_free(ch->old_master, CC_MASTER_KEY_LEN); /* rotation (issue 7) */
+    ch->old_master = NULL;
+    atomic_store(&ch->state, pending ? CC_CHAMBER_AWAITING_REGISTRATION : CC_CHAMBER_SEALED);
     for (size_t i = 0; i < ch->hook_count; i++)
         ch->hooks[i].fn(ch->hooks[i].arg);
     pthread_rwlock_unlock(&ch->key_lock);
@@ -889,8 +1024,17 @@ json_t *cc_chamber_status_json(cc_chamber *ch)
         json_object_set_new(j, "updated_at", json_string(ch->record.updated_at));
         json_object_set_new(j, "sealed_by_operator", json_boolean(s == CC_CHAMBER_SEALED && ch->operator_sealed));
     }
+    if (j && ch->have_record && quorum_mode(&ch->record)) { /* operator quorum (issue 7): never a secret */
+        cc_quorum_status(&ch->record.quorum, j);
+        cc_quorum_session_status(ch->quorum, ch->quorum_timeout_seconds, j);
+        json_object_set_new(j, "unseal_timeout_seconds", json_integer(ch->quorum_timeout_seconds));
+        json_object_set_new(j, "holds_pending_registration",
+                            json_boolean(cc_quorum_session_pending_for(ch->quorum, ch->record.quorum.init_id)));
+    }
     if (j)
         json_object_set_new(j, "can_sign", json_boolean(s == CC_CHAMBER_UNSEALED || s == CC_CHAMBER_AWAITING_ROTATION));
+    if (j && ch->have_record)
+        cc_rotate_status_json(ch->rot, j); /* rotation (issue 7) */
     pthread_mutex_unlock(&ch->lock);
     return j;
 }
@@ -920,3 +1064,460 @@ cc_status cc_chamber_with_master_key(cc_chamber *ch,
     pthread_rwlock_unlock(&ch->key_lock);
     return st;
 }
+
+/* ---------------------------------------------------------------- operator quorum (issue 7)
+ *
+ * The state-machine side of chamber/quorum.h; the crypto, tokens and item
+ * attributes are in quorum.c, the held secrets in quorum_session.c.
+ */
+
+static int quorum_mode(const cc_state_record *rec)
+{
+    return strcmp(rec->mode, "quorum") == 0;
+}
+
+/* The check a KMS-rebuilt secret must pass: the master key's, or kms_part's in quorum mode. */
+static int quorum_secret_ok(const cc_state_record *rec, const uint8_t *cand)
+{
+    if (quorum_mode(rec))
+        return cc_quorum_kms_verify(cand, rec->version, rec->quorum.kms_check, NULL) == CC_OK;
+    return cc_master_verify(cand, rec->version, rec->check, NULL) == CC_OK;
+}
+
+/* sealed → kms_unsealed: KMS rebuilds kms_part, which waits in the session for the operators.  op_lock held. */
+static cc_status quorum_kms_stage(cc_chamber *ch, const cc_state_record *rec, cc_error *err)
+{
+    if (!rec->quorum.complete)
+        return cc_error_set(err, CC_EUNAVAILABLE, "operator quorum: registration is not complete");
+    pthread_mutex_lock(&ch->lock);
+    unsigned long gen = ch->seal_gen;
+    pthread_mutex_unlock(&ch->lock);
+    uint8_t *kms_part = cc_secret_alloc(CC_QUORUM_PART_LEN);
+    if (!kms_part)
+        return cc_error_set(err, CC_ENOMEM, "out of memory");
+    cc_status st = kms_unseal(ch, rec, kms_part, err);
+    if (st == CC_OK) {
+        pthread_mutex_lock(&ch->lock);
+        if (ch->seal_gen == gen && cc_chamber_state(ch) == CC_CHAMBER_SEALED) {
+            cc_quorum_session_set_kms_part(ch->quorum, kms_part);
+            atomic_store(&ch->state, CC_CHAMBER_KMS_UNSEALED);
+            char t[16];
+            snprintf(t, sizeof t, "%u", rec->quorum.threshold);
+            cc_log(CC_LOG_INFO, "chamber kms_unsealed: waiting for operator unseal submissions", "mode", "quorum",
+                   "operator_threshold", t, NULL);
+        } else {
+            st = cc_error_set(err, CC_EUNAVAILABLE, "sealed while unsealing; the KMS part was discarded");
+        }
+        pthread_mutex_unlock(&ch->lock);
+    }
+    cc_secret_free(kms_part, CC_QUORUM_PART_LEN);
+    return st;
+}
+
+/* One poll round's quorum transitions (under lock); returns the state to continue with. */
+static cc_chamber_state_t quorum_poll(cc_chamber *ch, const cc_state_record *rec, cc_chamber_state_t s)
+{
+    if (!quorum_mode(rec))
+        return s;
+    const cc_quorum_record *q = &rec->quorum;
+    int ours = cc_quorum_session_pending_for(ch->quorum, q->init_id);
+    if (!q->complete) {
+        if (ours || (s != CC_CHAMBER_UNINITIALIZED && s != CC_CHAMBER_AWAITING_REGISTRATION))
+            return s;
+        if (s == CC_CHAMBER_AWAITING_REGISTRATION && ch->have_record && quorum_mode(&ch->record) &&
+            strcmp(ch->record.quorum.init_id, q->init_id) != 0 &&
+            cc_quorum_session_pending_for(ch->quorum, ch->record.quorum.init_id)) {
+            cc_quorum_session_wipe(ch->quorum, 1);
+            cc_log(CC_LOG_WARN, "chamber: the initialisation this replica held was replaced by another one; its "
+                   "operator part is wiped", NULL);
+        }
+        atomic_store(&ch->state, CC_CHAMBER_AWAITING_REGISTRATION);
+        if (!ch->token && make_token(ch, NULL) == CC_OK)
+            cc_log(CC_LOG_WARN, "chamber: an operator-quorum initialisation awaits registration on another process; if "
+                   "that process is gone, run `operator init` again with this one-time setup token (shown once, never "
+                   "stored)", "setup_token", ch->token, NULL);
+        return CC_CHAMBER_AWAITING_REGISTRATION;
+    }
+    if (s == CC_CHAMBER_AWAITING_REGISTRATION && !ours) {
+        token_wipe(ch);
+        atomic_store(&ch->state, CC_CHAMBER_SEALED);
+        ch->next_retry = 0;
+        ch->operator_sealed = 0;
+        cc_log(CC_LOG_INFO, "chamber: operator registration completed elsewhere; unsealing the KMS part", NULL);
+        return CC_CHAMBER_SEALED;
+    }
+    if (s == CC_CHAMBER_KMS_UNSEALED) {
+        unsigned n = cc_quorum_session_expire(ch->quorum, ch->quorum_timeout_seconds);
+        if (n) {
+            char c[16], t[16];
+            snprintf(c, sizeof c, "%u", n);
+            snprintf(t, sizeof t, "%u", ch->quorum_timeout_seconds);
+            cc_log(CC_LOG_WARN, "chamber: operator unseal submissions expired and were discarded", "discarded", c,
+                   "unseal_timeout_seconds", t, NULL);
+        }
+    }
+    return s;
+}
+
+/* Writes the quorum item r: fresh (no item), over an unfinished init prev_id, or as revision prev_rev + 1. */
+static cc_status quorum_put(cc_chamber *ch, const cc_state_record *r, const char *prev_id, uint32_t prev_rev,
+                            int reinit, cc_error *err)
+{
+    if (!prev_id)
+        return cc_state_put_initial(&ch->ddb, ch->table, r, err);
+    json_t *item = NULL;
+    cc_status st = cc_state_record_to_item(r, &item, err);
+    if (st != CC_OK)
+        return st;
+    char rev[16];
+    snprintf(rev, sizeof rev, "%u", (unsigned)prev_rev);
+    json_t *values = reinit ? json_pack("{s:{s:s}, s:{s:b}}", ":id", "S", prev_id, ":f", "BOOL", 0)
+                            : json_pack("{s:{s:s}, s:{s:s}}", ":id", "S", prev_id, ":r", "N", rev);
+    const char *cond = reinit ? "q_init_id = :id AND q_complete = :f" : "q_init_id = :id AND q_revision = :r";
+    st = values ? cc_dynamodb_put_item(&ch->ddb, ch->table, item, cond, NULL, values, NULL, err)
+                : cc_error_set(err, CC_ENOMEM, "out of memory");
+    json_decref(item);
+    json_decref(values);
+    if (st == CC_ECONFLICT)
+        return cc_error_set(err, CC_ECONFLICT, "the signer state in table %s was changed by another replica "
+                            "meanwhile; check `operator status`", ch->table);
+    return st;
+}
+
+cc_status cc_chamber_init_quorum(cc_chamber *ch, const char *setup_token, const char *const *kms_key_arns, size_t n,
+                                 unsigned kms_threshold, const cc_chamber_quorum_params *qp, json_t **tokens,
+                                 cc_error *err)
+{
+    *tokens = NULL;
+    pthread_mutex_lock(&ch->op_lock);
+    pthread_mutex_lock(&ch->lock);
+    cc_chamber_state_t s = cc_chamber_state(ch);
+    int redo = s == CC_CHAMBER_AWAITING_REGISTRATION && ch->token && ch->have_record && quorum_mode(&ch->record);
+    char prev_id[CC_QUORUM_INIT_ID_LEN + 1] = "";
+    if (redo)
+        memcpy(prev_id, ch->record.quorum.init_id, sizeof prev_id);
+    cc_status st = s != CC_CHAMBER_UNINITIALIZED && !redo
+                       ? cc_error_set(err, CC_ECONFLICT, "the chamber is already initialised (state %s)",
+                                      cc_chamber_state_name(s))
+                       : check_token(ch, setup_token, err);
+    pthread_mutex_unlock(&ch->lock);
+    if (st == CC_OK)
+        st = check_arns(kms_key_arns, n, kms_threshold, err);
+    if (st != CC_OK) {
+        pthread_mutex_unlock(&ch->op_lock);
+        return st;
+    }
+    size_t k = qp->count, tok_cap = CC_QUORUM_MAX_OPERATORS * (CC_QUORUM_TOKEN_LEN + 1);
+    size_t sh_cap = CC_QUORUM_MAX_OPERATORS * CC_QUORUM_PART_LEN;
+    uint8_t *kms_part = cc_secret_alloc(CC_QUORUM_PART_LEN), *op_part = cc_secret_alloc(CC_QUORUM_PART_LEN);
+    uint8_t *master = cc_secret_alloc(CC_MASTER_KEY_LEN), *shares = cc_secret_alloc(sh_cap);
+    char *toks = cc_secret_alloc(tok_cap);
+    cc_state_record *rec = calloc(1, sizeof *rec);
+    if (!kms_part || !op_part || !master || !shares || !toks || !rec) {
+        st = cc_error_set(err, CC_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* build_record makes a random secret and wraps its M-of-N shares: that secret is kms_part. */
+    if ((st = build_record(ch, kms_key_arns, n, kms_threshold, kms_part, rec, err)) != CC_OK)
+        goto out;
+    snprintf(rec->mode, sizeof rec->mode, "quorum");
+    if ((st = cc_quorum_setup(&rec->quorum, qp->operators, k, qp->threshold, &qp->kdf, kms_part, rec->version, toks,
+                              err)) != CC_OK ||
+        (st = cc_master_generate(op_part, err)) != CC_OK ||
+        (st = cc_quorum_derive_master(kms_part, op_part, rec->version, master, err)) != CC_OK ||
+        (st = cc_master_check(master, rec->version, rec->check, err)) != CC_OK ||
+        (st = cc_shamir_split(op_part, CC_QUORUM_PART_LEN, qp->threshold, (unsigned)k, shares, err)) != CC_OK)
+        goto out;
+    cc_secret_wipe(op_part, CC_QUORUM_PART_LEN); /* from here on only the K shares exist */
+    if ((st = cc_quorum_session_hold_pending(ch->quorum, rec->quorum.init_id, shares, (unsigned)k, master, err)) !=
+        CC_OK)
+        goto out;
+    st = quorum_put(ch, rec, redo ? prev_id : NULL, 0, 1, err);
+    if (st != CC_OK) {
+        cc_quorum_session_wipe(ch->quorum, 1);
+        goto out;
+    }
+    json_t *answer = json_object();
+    for (size_t i = 0; answer && i < k; i++)
+        json_object_set_new(answer, rec->quorum.ops[i].name, json_string(toks + i * (CC_QUORUM_TOKEN_LEN + 1)));
+    *tokens = answer;
+    pthread_mutex_lock(&ch->lock);
+    token_wipe(ch);
+    cc_state_record copy;
+    if (record_copy(&copy, rec, NULL) == CC_OK)
+        record_take(ch, &copy);
+    atomic_store(&ch->state, CC_CHAMBER_AWAITING_REGISTRATION);
+    pthread_mutex_unlock(&ch->lock);
+    char t[16], kk[16], mt[16], nn[16];
+    snprintf(t, sizeof t, "%u", qp->threshold);
+    snprintf(kk, sizeof kk, "%zu", k);
+    snprintf(mt, sizeof mt, "%u", kms_threshold);
+    snprintf(nn, sizeof nn, "%zu", n);
+    cc_log(CC_LOG_INFO, "chamber initialised: awaiting operator registration", "mode", "quorum", "version", "1",
+           "kms_threshold", mt, "kms_keys", nn, "operator_threshold", t, "operators", kk, "replaced_init",
+           redo ? prev_id : NULL, NULL);
+out:
+    if (rec) {
+        cc_state_record_clear(rec);
+        free(rec);
+    }
+    cc_secret_free(kms_part, CC_QUORUM_PART_LEN);
+    cc_secret_free(op_part, CC_QUORUM_PART_LEN);
+    cc_secret_free(master, CC_MASTER_KEY_LEN);
+    cc_secret_free(shares, sh_cap);
+    cc_secret_free(toks, tok_cap);
+    pthread_mutex_unlock(&ch->op_lock);
+    return st;
+}
+
+cc_status cc_chamber_register(cc_chamber *ch, const char *registration_token, cc_quorum_kind kind,
+                              const uint8_t *secret, size_t len, char name[CC_QUORUM_NAME_MAX + 1], cc_error *err)
+{
+    name[0] = '\0';
+    pthread_mutex_lock(&ch->op_lock);
+    cc_state_record *rec = calloc(1, sizeof *rec);
+    uint8_t *share = cc_secret_alloc(CC_QUORUM_PART_LEN), *master = cc_secret_alloc(CC_MASTER_KEY_LEN);
+    cc_status st = rec && share && master ? CC_OK : cc_error_set(err, CC_ENOMEM, "out of memory");
+    pthread_mutex_lock(&ch->lock);
+    unsigned long gen = ch->seal_gen;
+    if (st == CC_OK && (cc_chamber_state(ch) != CC_CHAMBER_AWAITING_REGISTRATION || !ch->have_record ||
+                        !quorum_mode(&ch->record)))
+        st = cc_error_set(err, CC_ECONFLICT, "registration_token: the chamber is not awaiting operator registration "
+                          "(state %s)", cc_chamber_state_name(cc_chamber_state(ch)));
+    pthread_mutex_unlock(&ch->lock);
+    /* The item as it is now (consistent read): the poller's copy may be a round behind. */
+    int found = 0;
+    if (st == CC_OK && (st = cc_state_load(&ch->ddb, ch->table, rec, &found, err)) == CC_OK &&
+        (!found || !quorum_mode(rec) || rec->quorum.complete))
+        st = cc_error_set(err, CC_ECONFLICT, "registration_token: the chamber is not awaiting operator registration");
+    int idx = st == CC_OK ? cc_quorum_find_token(&rec->quorum, registration_token) : -1;
+    if (st == CC_OK && idx < 0)
+        st = cc_error_set(err, CC_EFORBIDDEN, "registration_token: not a registration token of this initialisation");
+    cc_quorum_operator *op = idx >= 0 ? &rec->quorum.ops[idx] : NULL;
+    if (op)
+        snprintf(name, CC_QUORUM_NAME_MAX + 1, "%s", op->name);
+    if (st == CC_OK && op->registered)
+        st = cc_error_set(err, CC_ECONFLICT, "registration_token: already used (operator %s is registered)", op->name);
+    if (st == CC_OK &&
+        cc_quorum_session_pending_share(ch->quorum, rec->quorum.init_id, op->index, share, NULL) != CC_OK)
+        st = cc_error_set(err, CC_EUNAVAILABLE, "this replica does not hold the pending initialisation (it was run by "
+                          "another replica, or before a restart or a seal): register with the replica that ran init, "
+                          "or run init again");
+    if (st == CC_OK)
+        st = cc_quorum_register(op, rec->version, kind, &rec->quorum.kdf, secret, len, share, err);
+    int complete = 0;
+    if (st == CC_OK) {
+        uint32_t prev = rec->quorum.revision;
+        rec->quorum.revision++;
+        complete = 1;
+        for (unsigned i = 0; i < rec->quorum.count; i++)
+            complete &= rec->quorum.ops[i].registered;
+        rec->quorum.complete = complete;
+        cc_state_now(rec->updated_at);
+        st = quorum_put(ch, rec, rec->quorum.init_id, prev, 0, err);
+    }
+    if (st == CC_OK) {
+        if (complete)
+            st = cc_quorum_session_pending_master(ch->quorum, rec->quorum.init_id, master, err);
+        pthread_mutex_lock(&ch->lock);
+        cc_state_record copy;
+        if (record_copy(&copy, rec, NULL) == CC_OK)
+            record_take(ch, &copy);
+        pthread_mutex_unlock(&ch->lock);
+        char r[16], k[16];
+        unsigned done = 0;
+        for (unsigned i = 0; i < rec->quorum.count; i++)
+            done += rec->quorum.ops[i].registered != 0;
+        snprintf(r, sizeof r, "%u", done);
+        snprintf(k, sizeof k, "%u", rec->quorum.count);
+        cc_log(CC_LOG_INFO, "chamber: operator registered", "operator", op->name, "kind", cc_quorum_kind_name(kind),
+               "registered", r, "operators", k, NULL);
+        if (complete && st == CC_OK) {
+            if (install_master(ch, master, rec->version, gen))
+                cc_log(CC_LOG_INFO, "chamber unsealed: every operator registered", "mode", "quorum", NULL);
+            else
+                cc_log(CC_LOG_WARN, "chamber: sealed during registration; stays sealed", NULL);
+        }
+        if (complete) /* the operator part's shares are gone: only the sealed shares remain */
+            cc_quorum_session_wipe(ch->quorum, 1);
+    }
+    if (rec) {
+        cc_state_record_clear(rec);
+        free(rec);
+    }
+    cc_secret_free(share, CC_QUORUM_PART_LEN);
+    cc_secret_free(master, CC_MASTER_KEY_LEN);
+    pthread_mutex_unlock(&ch->op_lock);
+    return st;
+}
+
+cc_status cc_chamber_unseal_submit(cc_chamber *ch, const char *operator_name, const uint8_t *secret, size_t len,
+                                   cc_error *err)
+{
+    pthread_mutex_lock(&ch->lock);
+    cc_chamber_state_t s = cc_chamber_state(ch);
+    int quorum = ch->have_record && quorum_mode(&ch->record);
+    pthread_mutex_unlock(&ch->lock);
+    if (!quorum)
+        return cc_error_set(err, CC_ECONFLICT, "operator: the chamber is not in operator-quorum mode (unseal takes no "
+                            "body)");
+    if (s == CC_CHAMBER_SEALED) { /* run the KMS stage first */
+        cc_status st = cc_chamber_unseal(ch, err);
+        if (st != CC_OK)
+            return st;
+        s = cc_chamber_state(ch);
+    }
+    if (s != CC_CHAMBER_KMS_UNSEALED)
+        return cc_error_set(err, CC_ECONFLICT, "operator: nothing to submit in state %s", cc_chamber_state_name(s));
+    cc_quorum_record *q = malloc(sizeof *q);
+    uint8_t *master = cc_secret_alloc(CC_MASTER_KEY_LEN);
+    if (!q || !master) {
+        free(q);
+        cc_secret_free(master, CC_MASTER_KEY_LEN);
+        return cc_error_set(err, CC_ENOMEM, "out of memory");
+    }
+    uint8_t check[CC_MASTER_CHECK_LEN];
+    pthread_mutex_lock(&ch->lock);
+    *q = ch->record.quorum;
+    uint32_t version = ch->record.version;
+    memcpy(check, ch->record.check, sizeof check);
+    unsigned long gen = ch->seal_gen;
+    pthread_mutex_unlock(&ch->lock);
+    int complete = 0;
+    cc_status st = cc_quorum_session_submit(ch->quorum, q, version, check, operator_name, secret, len,
+                                            ch->quorum_timeout_seconds, master, &complete, err);
+    char t[16];
+    snprintf(t, sizeof t, "%u", q->threshold);
+    if (st != CC_OK) {
+        cc_log(st == CC_EFORBIDDEN ? CC_LOG_WARN : CC_LOG_INFO, "chamber: operator unseal submission refused",
+               "operator", cc_quorum_find_operator(q, operator_name) >= 0 ? operator_name : "(unknown)", "reason",
+               err ? err->msg : cc_status_str(st), NULL);
+    } else if (complete) {
+        if (install_master(ch, master, version, gen))
+            cc_log(CC_LOG_INFO, "chamber unsealed", "mode", "quorum", "operator", operator_name, "operator_threshold",
+                   t, NULL);
+        else
+            st = cc_error_set(err, CC_EUNAVAILABLE, "sealed by an operator while unsealing; the key was discarded");
+    } else {
+        cc_log(CC_LOG_INFO, "chamber: operator unseal submission accepted", "operator", operator_name,
+               "operator_threshold", t, NULL);
+    }
+    free(q);
+    cc_secret_free(master, CC_MASTER_KEY_LEN);
+    return st;
+}
+/* ---------------------------------------------------------------- end operator quorum */
+
+/* ---- rotation (issue 7 parts 3-4): what chamber/rotate.c needs from the chamber (rotate.h) ---- */
+
+cc_rotation *cc_chamber_rotation(cc_chamber *ch) { return ch->rot; }
+const cc_kms *cc_chamber_kms(cc_chamber *ch) { return &ch->kms; }
+
+unsigned long cc_chamber_seal_gen(cc_chamber *ch)
+{
+    pthread_mutex_lock(&ch->lock);
+    unsigned long g = ch->seal_gen;
+    pthread_mutex_unlock(&ch->lock);
+    return g;
+}
+
+cc_status cc_chamber_rebuild_master(cc_chamber *ch, const cc_state_record *rec, uint8_t master[32], cc_error *err)
+{
+    return kms_unseal(ch, rec, master, err);
+}
+
+int cc_chamber_hold_master(cc_chamber *ch, const uint8_t key[32], uint32_t version, unsigned long gen)
+{
+    pthread_mutex_lock(&ch->lock);
+    int ok = ch->seal_gen == gen;
+    if (ok) {
+        pthread_rwlock_wrlock(&ch->key_lock);
+        if (!ch->master) {
+            ok = 0;
+        } else if (version != ch->version && !(ch->old_master && version == ch->old_version)) {
+            uint8_t *k = cc_secret_alloc(CC_MASTER_KEY_LEN);
+            if (!k) {
+                ok = 0;
+            } else {
+                memcpy(k, key, CC_MASTER_KEY_LEN);
+                cc_secret_free(ch->old_master, CC_MASTER_KEY_LEN);
+                if (version > ch->version) { /* the newer one is handed out; the current one stays for old records */
+                    ch->old_master = ch->master;
+                    ch->old_version = ch->version;
+                    ch->master = k;
+                    ch->version = version;
+                } else {
+                    ch->old_master = k;
+                    ch->old_version = version;
+                }
+            }
+        }
+        pthread_rwlock_unlock(&ch->key_lock);
+    }
+    pthread_mutex_unlock(&ch->lock);
+    return ok;
+}
+
+void cc_chamber_release_master(cc_chamber *ch, uint32_t version)
+{
+    pthread_rwlock_wrlock(&ch->key_lock);
+    if (ch->old_master && ch->old_version == version) {
+        cc_secret_free(ch->old_master, CC_MASTER_KEY_LEN);
+        ch->old_master = NULL;
+        ch->old_version = 0;
+    }
+    pthread_rwlock_unlock(&ch->key_lock);
+}
+
+static const uint8_t *held_key(cc_chamber *ch, uint32_t version) /* under key_lock */
+{
+    if (ch->master && ch->version == version)
+        return ch->master;
+    if (ch->old_master && ch->old_version == version)
+        return ch->old_master;
+    return NULL;
+}
+
+int cc_chamber_holds_version(cc_chamber *ch, uint32_t version)
+{
+    pthread_rwlock_rdlock(&ch->key_lock);
+    int held = held_key(ch, version) != NULL;
+    pthread_rwlock_unlock(&ch->key_lock);
+    return held;
+}
+
+cc_status cc_chamber_with_master_pair(cc_chamber *ch, uint32_t va, uint32_t vb,
+                                      cc_status (*fn)(void *arg, const uint8_t *ka, const uint8_t *kb), void *arg,
+                                      cc_error *err)
+{
+    pthread_rwlock_rdlock(&ch->key_lock);
+    const uint8_t *ka = held_key(ch, va), *kb = held_key(ch, vb);
+    cc_status st = ka && kb ? fn(arg, ka, kb)
+                            : cc_error_set(err, CC_EUNAVAILABLE, "master-key version %u is not held (sealed?)",
+                                           (unsigned)(ka ? vb : va));
+    pthread_rwlock_unlock(&ch->key_lock);
+    return st;
+}
+
+const uint8_t *cc_chamber_other_master_locked(cc_chamber *ch, uint32_t *version)
+{
+    *version = ch->old_master ? ch->old_version : 0;
+    return ch->old_master;
+}
+
+void cc_chamber_set_rotating(cc_chamber *ch, int on)
+{
+    int from = on ? CC_CHAMBER_UNSEALED : CC_CHAMBER_AWAITING_ROTATION;
+    atomic_compare_exchange_strong(&ch->state, &from, on ? CC_CHAMBER_AWAITING_ROTATION : CC_CHAMBER_UNSEALED);
+}
+
+void cc_chamber_replace_record(cc_chamber *ch, const cc_state_record *rec)
+{
+    cc_state_record copy;
+    if (record_copy(&copy, rec, NULL) != CC_OK)
+        return;
+    pthread_mutex_lock(&ch->lock);
+    record_take(ch, &copy);
+    pthread_mutex_unlock(&ch->lock);
+}
+/* ---- end rotation ---- */

@@ -19,9 +19,9 @@
  * to this process (another replica's seal is not followed); after an
  * operator's seal nothing unseals automatically until `unseal` or a restart.
  *
- * The other states of SPEC §5 (awaiting_registration, kms_unsealed,
- * awaiting_rotation) belong to operator-quorum mode and rotation, which come
- * later (no transition reaches them yet); the enum already names them.
+ * awaiting_registration and kms_unsealed belong to operator-quorum mode
+ * (the block "operator quorum" below; chamber/quorum.h), awaiting_rotation to
+ * rotation.
  */
 #ifndef CC_CHAMBER_CHAMBER_H
 #define CC_CHAMBER_CHAMBER_H
@@ -31,6 +31,7 @@
 
 #include <jansson.h>
 
+#include "chamber/quorum.h" /* operator quorum (issue 7) */
 #include "util/err.h"
 
 typedef enum cc_chamber_state_t {
@@ -52,6 +53,17 @@ typedef struct cc_chamber_config {
     const char *aws_endpoint_dynamodb;
     const char *aws_endpoint_kms;
     const char *aws_endpoint_sts;
+    /* ---- Nitro Enclave (issue 8): chamber/unwrap.h, chamber/autounseal.h ---- */
+    struct cc_unwrapper *unwrapper;      /* share decryption; NULL = plain KMS Decrypt (borrowed) */
+    const char *auto_unseal_kms_key_arn; /* tee.auto_unseal.kms_key_arn; NULL or "" = no auto-unseal blob */
+    /* ---- end Nitro ---- */
+    /* ---- operator quorum (issue 7) ---- */
+    unsigned unseal_timeout_seconds;     /* signer_state.unseal_timeout_seconds: for tests; 0 = use the minutes */
+    /* ---- end operator quorum ---- */
+    /* ---- rotation (issue 7; chamber/rotate.h) ---- */
+    const char *key_table;               /* key_sources.dynamodb.table: re-sealed by a master-key rotation ("" = none) */
+    unsigned rotation_test_delay_ms;     /* signer_state.rotation_test_delay_ms: TEST ONLY, slows each re-seal */
+    /* ---- end rotation ---- */
 } cc_chamber_config;
 
 typedef struct cc_chamber cc_chamber;
@@ -116,5 +128,52 @@ cc_status cc_chamber_on_seal(cc_chamber *ch, void (*fn)(void *arg), void *arg, c
 cc_status cc_chamber_with_master_key(cc_chamber *ch,
                                      cc_status (*fn)(void *arg, const uint8_t master[32], uint32_t version),
                                      void *arg, cc_error *err);
+
+/* ---- operator quorum (issue 7): chamber/quorum.h, docs/chamber.md "Operator quorum" ----
+ *
+ *   init (quorum) ─▶ awaiting_registration ─(K registrations)─▶ unsealed
+ *   restart / seal ─▶ sealed ─(KMS: kms_part)─▶ kms_unsealed ─(T submissions
+ *   within the unseal timeout)─▶ unsealed
+ */
+typedef struct cc_chamber_quorum_params {
+    const char *const *operators;      /* K names, [a-z0-9_.-]{1,32} */
+    size_t count;
+    unsigned threshold;                /* T */
+    cc_quorum_kdf kdf;                 /* Argon2id parameters for passphrase registrations */
+} cc_chamber_quorum_params;
+
+/*
+ * cc_chamber_init in operator-quorum mode: makes kms_part (wrapped by the KMS
+ * keys M-of-N), operator_part (split T-of-K, the shares kept in this
+ * process's locked memory until registered) and the master key; writes the
+ * item (awaiting_registration).  *tokens = {name: "cc-reg-…"}, the one-time
+ * registration tokens (shown once; only their hashes are stored).  Also
+ * allowed over an unfinished quorum initialisation that this replica does
+ * not hold (it then offers a setup token): that initialisation is replaced.
+ */
+cc_status cc_chamber_init_quorum(cc_chamber *ch, const char *setup_token, const char *const *kms_key_arns, size_t n,
+                                 unsigned kms_threshold, const cc_chamber_quorum_params *q, json_t **tokens,
+                                 cc_error *err);
+
+/*
+ * Registers the operator whose one-time token this is: their share is sealed
+ * under the credential (kind passphrase or yubikey, secret = passphrase bytes
+ * or the 20-byte response) and stored.  The last registration unseals.
+ * CC_EFORBIDDEN unknown token; CC_ECONFLICT token already used;
+ * CC_EUNAVAILABLE when this replica does not hold the pending initialisation.
+ * *name receives the operator's name (33 bytes).
+ */
+cc_status cc_chamber_register(cc_chamber *ch, const char *registration_token, cc_quorum_kind kind,
+                              const uint8_t *secret, size_t len, char name[CC_QUORUM_NAME_MAX + 1], cc_error *err);
+
+/*
+ * One operator's unseal submission (quorum mode): runs the KMS stage first
+ * when sealed; at the threshold the chamber unseals.  CC_EFORBIDDEN wrong
+ * credential (counted); CC_ECONFLICT not in quorum mode, already unsealed, or
+ * that operator already submitted in this window.
+ */
+cc_status cc_chamber_unseal_submit(cc_chamber *ch, const char *operator_name, const uint8_t *secret, size_t len,
+                                   cc_error *err);
+/* ---- end operator quorum ---- */
 
 #endif

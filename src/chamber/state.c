@@ -78,6 +78,10 @@ cc_status cc_state_record_to_item(const cc_state_record *r, json_t **item, cc_er
             goto oom;
     }
     json_object_set_new(it, "shares", json_pack("{s:o}", "L", list));
+    if (strcmp(r->mode, "quorum") == 0 && cc_quorum_to_item(&r->quorum, it, err) != CC_OK) { /* operator quorum */
+        json_decref(it);
+        return err ? err->code : CC_ENOMEM;
+    }
     *item = it;
     return CC_OK;
 oom:
@@ -172,6 +176,11 @@ cc_status cc_state_record_from_item(json_t *item, cc_state_record *r, cc_error *
         continue;
     bad:
         cc_error_prefix(err, "shares[%zu]", i);
+        cc_state_record_clear(r);
+        return st;
+    }
+    /* operator quorum: the q_* attributes */
+    if (strcmp(r->mode, "quorum") == 0 && (st = cc_quorum_from_item(item, &r->quorum, err)) != CC_OK) {
         cc_state_record_clear(r);
         return st;
     }

@@ -12,6 +12,8 @@
  *                  kms_key_arn with the EncryptionContext of cc_state_share_context
  *   created_at  S  ISO-8601 UTC
  *   updated_at  S
+ *   q_*            mode "quorum" only: the operator quorum (chamber/quorum.h,
+ *                  cc_quorum_to_item); the shares above then wrap kms_part
  *
  * The item never holds a secret in the clear.  Initialisation is one
  * conditional PutItem (attribute_not_exists(pk)), so of two replicas
@@ -28,6 +30,7 @@
 
 #include "aws/dynamodb.h"
 #include "chamber/master.h"
+#include "chamber/quorum.h" /* operator-quorum attributes (q_*), mode "quorum" */
 
 #define CC_STATE_PK "STATE"
 #define CC_STATE_MAX_SHARES 32   /* KMS keys per chamber (one unseal thread each) */
@@ -42,7 +45,7 @@ typedef struct cc_state_share {
 } cc_state_share;
 
 typedef struct cc_state_record {
-    char mode[16];                   /* "kms" */
+    char mode[16];                   /* "kms" or "quorum" (then shares hold kms_part, quorum the rest) */
     unsigned threshold;
     unsigned share_count;
     cc_state_share shares[CC_STATE_MAX_SHARES];
@@ -50,6 +53,7 @@ typedef struct cc_state_record {
     uint8_t check[CC_MASTER_CHECK_LEN];
     char created_at[32];
     char updated_at[32];
+    cc_quorum_record quorum;         /* mode "quorum" only: operators, sealed shares (chamber/quorum.h) */
 } cc_state_record;
 
 /* Frees the blobs of r (r itself is the caller's). */

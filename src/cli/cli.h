@@ -14,5 +14,6 @@ int cc_cmd_operator(int argc, char **argv);
 int cc_cmd_attestation(int argc, char **argv);
 int cc_cmd_pcr(int argc, char **argv);
 int cc_cmd_describe_eif(int argc, char **argv);
+int cc_cmd_parent(int argc, char **argv); /* Nitro (issue 8): the parent-side relay */
 
 #endif

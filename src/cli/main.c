@@ -29,6 +29,7 @@ static void usage(FILE *f)
             "                               PCR8 of an EIF signing certificate\n"
             "  describe-eif --eif-path f.eif\n"
             "                               an enclave image's measurements (PCR0/1/2/8)\n"
+            "  parent -c parent.yaml        the relay on a Nitro Enclave's parent instance\n"
             "  version                      print the version\n");
 }
 
@@ -56,6 +57,8 @@ int main(int argc, char **argv)
         return cc_cmd_pcr(argc - 1, argv + 1);
     if (strcmp(cmd, "describe-eif") == 0)
         return cc_cmd_describe_eif(argc - 1, argv + 1);
+    if (strcmp(cmd, "parent") == 0) /* Nitro (issue 8) */
+        return cc_cmd_parent(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("containment-chamber %s\n", CC_VERSION);
         return 0;

@@ -32,6 +32,8 @@
 #include <strings.h>
 
 #include "cli/cli.h"
+#include "enclave/atls_pin.h" /* Nitro (issue 8) */
+#include "util/hex.h"
 #include "util/secret.h"
 
 typedef struct op_args {
@@ -40,6 +42,12 @@ typedef struct op_args {
     const char *pos[3];       /* positional words after the subcommand: auth policy put NAME */
     int npos;
     int allow_plaintext;
+    /* Nitro (issue 8): aTLS check before anything is sent (enclave/atls_pin.h) */
+    const char *attestation_root, *expect_pcr0, *expect_pcr3, *expect_pcr8, *attestation_max_age;
+    char atls_pin[CC_ATLS_PIN_MAX]; /* set once the signer's aTLS certificate verified */
+    /* operator quorum (issue 7) */
+    const char *operators, *operator_threshold, *argon2_t, *argon2_m, *argon2_p;
+    const char *registration_token, *passphrase, *yubikey_response, *operator_name;
 } op_args;
 
 typedef struct buf {
@@ -58,6 +66,15 @@ static void usage(FILE *f)
             "  status   state, mode, threshold, KMS key ARNs, master-key version\n"
             "  seal     emergency seal of that replica: its master key is wiped at once\n"
             "  unseal   unseal a sealed replica with KMS now\n"
+            "  init ... --operators alice,bob,carol --operator-threshold T [--argon2-iterations 3\n"
+            "           --argon2-memory-kib 65536 --argon2-parallelism 1]   operator-quorum mode: prints the one-time\n"
+            "           registration tokens (KMS and T operators are both needed to unseal)\n"
+            "  register --registration-token R (--passphrase P | --yubikey-response-hex H)   an operator registers\n"
+            "           (H = `ykchalresp -2 -x <their yubikey_challenge from status>`)\n"
+            "  unseal --operator NAME (--passphrase P | --yubikey-response-hex H)   one operator's unseal submission\n"
+            "  rotate kms --kms-key-arns ARN,ARN,... --kms-threshold M\n"
+            "           re-wrap the master key for a new KMS key set / threshold (the old keys stop unsealing)\n"
+            "  rotate master   a new master key; every stored key re-sealed in the background (status.rotation)\n"
             "  generate-root-token          a new root token (needs a root token; the old one keeps working)\n"
             "  auth policy list             auth policies (root token)\n"
             "  auth policy get NAME\n"
@@ -72,7 +89,12 @@ static void usage(FILE *f)
             "  --allow-plaintext-signer    allow an http:// signer URL (secrets travel in the clear)\n"
             "  --auth-token T              API token (Authorization: Bearer); --token is an alias\n"
             "  --ca-file PEM               CA certificate(s) trusted for an https signer\n"
-            "  secrets (--setup-token, --auth-token) also take env:VAR to read the value from the environment\n");
+            "  --expect-pcr0|--expect-pcr3|--expect-pcr8 HEX   the signer is a Nitro Enclave serving aTLS: verify its\n"
+            "                              attestation document and these PCRs before sending anything, then pin its key\n"
+            "  --attestation-root PEM      root for that check (default: the built-in AWS Nitro root; tests: a simulator's)\n"
+            "  --attestation-max-age S     refuse a document older than S seconds [600]\n"
+            "  secrets (--setup-token, --auth-token, --registration-token, --passphrase,\n"
+            "  --yubikey-response-hex) also take env:VAR to read the value from the environment\n");
 }
 
 /* "env:VAR" → the variable's value; anything else as given. NULL if the variable is unset. */
@@ -141,6 +163,11 @@ static int call(const op_args *a, const char *method, const char *route, const c
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     if (a->ca_file)
         curl_easy_setopt(c, CURLOPT_CAINFO, a->ca_file);
+    if (a->atls_pin[0]) { /* Nitro (issue 8): trust is the verified document, held to that key */
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+        curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, a->atls_pin);
+    }
     if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
@@ -167,6 +194,119 @@ static int call(const op_args *a, const char *method, const char *route, const c
     free(out.data);
     return ok ? 0 : 1;
 }
+
+/* ---- operator quorum (issue 7): init --operators, register, unseal --operator ---- */
+
+/* A positive number flag; -1 (after a message) when malformed. */
+static long quorum_number(const char *flag, const char *v, long max)
+{
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || n < 1 || n > max) {
+        fprintf(stderr, "containment-chamber operator: %s: '%s' is not a number from 1 to %ld\n", flag, v, max);
+        return -1;
+    }
+    return n;
+}
+
+/* Adds operators, operator_threshold and argon2 to an init body; 0, or 2 on a usage error. */
+static int quorum_init_fields(const op_args *a, json_t *body)
+{
+    if (!a->operators && !a->operator_threshold)
+        return 0;
+    if (!a->operators || !a->operator_threshold) {
+        fprintf(stderr, "containment-chamber operator init: --operators and --operator-threshold go together\n");
+        return 2;
+    }
+    long t = quorum_number("--operator-threshold", a->operator_threshold, 16);
+    if (t < 0)
+        return 2;
+    json_t *ops = json_array();
+    char *list = strdup(a->operators), *save = NULL;
+    for (char *w = list ? strtok_r(list, ",", &save) : NULL; w; w = strtok_r(NULL, ",", &save))
+        if (*w)
+            json_array_append_new(ops, json_string(w));
+    free(list);
+    json_object_set_new(body, "operators", ops);
+    json_object_set_new(body, "operator_threshold", json_integer(t));
+    if (a->argon2_t || a->argon2_m || a->argon2_p) {
+        json_t *k = json_object();
+        const char *v[] = {a->argon2_t, a->argon2_m, a->argon2_p};
+        const char *flag[] = {"--argon2-iterations", "--argon2-memory-kib", "--argon2-parallelism"};
+        const char *key[] = {"iterations", "memory_kib", "parallelism"};
+        for (int i = 0; i < 3; i++) {
+            if (!v[i])
+                continue;
+            long n = quorum_number(flag[i], v[i], 1L << 30);
+            if (n < 0) {
+                json_decref(k);
+                return 2;
+            }
+            json_object_set_new(k, key[i], json_integer(n));
+        }
+        json_object_set_new(body, "argon2", k);
+    }
+    return 0;
+}
+
+/* The credential flags into body: passphrase or yubikey_response (env:VAR allowed); 0, or 2. */
+static int quorum_credential(const op_args *a, const char *sub, json_t *body)
+{
+    if ((a->passphrase != NULL) == (a->yubikey_response != NULL)) {
+        fprintf(stderr, "containment-chamber operator %s: give exactly one of --passphrase and --yubikey-response-hex "
+                        "(each takes env:VAR)\n", sub);
+        return 2;
+    }
+    const char *v = a->passphrase ? secret_value("--passphrase", a->passphrase)
+                                  : secret_value("--yubikey-response-hex", a->yubikey_response);
+    if (!v)
+        return 2;
+    json_object_set_new(body, a->passphrase ? "passphrase" : "yubikey_response", json_string(v));
+    return 0;
+}
+
+static int quorum_send(const op_args *a, const char *route, json_t *body)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text) {
+        fprintf(stderr, "containment-chamber operator: out of memory\n");
+        return 1;
+    }
+    int rc = call(a, "POST", route, text);
+    cc_secret_wipe(text, strlen(text));
+    free(text);
+    return rc;
+}
+
+/* operator register --registration-token R (--passphrase P | --yubikey-response-hex H) */
+static int cmd_register(const op_args *a)
+{
+    const char *tok = a->registration_token ? secret_value("--registration-token", a->registration_token) : NULL;
+    if (!tok) {
+        if (!a->registration_token)
+            fprintf(stderr, "containment-chamber operator register: --registration-token is required\n");
+        return 2;
+    }
+    json_t *body = json_pack("{s:s}", "registration_token", tok);
+    if (!body || quorum_credential(a, "register", body) != 0) {
+        json_decref(body);
+        return 2;
+    }
+    return quorum_send(a, "operators/register", body);
+}
+
+/* operator unseal --operator NAME (--passphrase P | --yubikey-response-hex H) */
+static int cmd_quorum_unseal(const op_args *a)
+{
+    json_t *body = json_pack("{s:s}", "operator", a->operator_name);
+    if (!body || quorum_credential(a, "unseal", body) != 0) {
+        json_decref(body);
+        return 2;
+    }
+    return quorum_send(a, "unseal", body);
+}
+/* ---- end operator quorum ---- */
 
 static int cmd_init(const op_args *a)
 {
@@ -195,6 +335,10 @@ static int cmd_init(const op_args *a)
     free(list);
     json_t *body = json_pack("{s:s, s:o, s:I}", "setup_token", token, "kms_key_arns", arns, "kms_threshold",
                              (json_int_t)m);
+    if (body && quorum_init_fields(a, body) != 0) { /* operator quorum (issue 7) */
+        json_decref(body);
+        return 2;
+    }
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (!text) {
@@ -206,6 +350,46 @@ static int cmd_init(const op_args *a)
     free(text);
     return rc;
 }
+
+/* ---- rotation (issue 7): operator rotate kms|master ---- */
+static int cmd_rotate(const op_args *a)
+{
+    const char *kind = a->npos > 0 ? a->pos[0] : NULL;
+    if (kind && strcmp(kind, "master") == 0)
+        return call(a, "POST", "rotate/master", "{}");
+    if (!kind || strcmp(kind, "kms") != 0) {
+        fprintf(stderr, "containment-chamber operator rotate: expected `kms` or `master`, not '%s'\n",
+                kind ? kind : "");
+        return 2;
+    }
+    char *end = NULL;
+    long m = a->kms_threshold ? strtol(a->kms_threshold, &end, 10) : 0;
+    if (!a->kms_key_arns || !*a->kms_key_arns || !a->kms_threshold || *end || m < 1 || m > 32) {
+        fprintf(stderr, "containment-chamber operator rotate kms: --kms-key-arns a,b,... and --kms-threshold M "
+                        "(1..32) are required\n");
+        return 2;
+    }
+    json_t *arns = json_array();
+    char *list = strdup(a->kms_key_arns), *save = NULL;
+    for (char *t = list ? strtok_r(list, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ')
+            t++;
+        if (*t)
+            json_array_append_new(arns, json_string(t));
+    }
+    free(list);
+    json_t *body = json_pack("{s:o, s:I}", "kms_key_arns", arns, "kms_threshold", (json_int_t)m);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text) {
+        fprintf(stderr, "containment-chamber operator rotate kms: out of memory\n");
+        return 1;
+    }
+    int rc = call(a, "POST", "rotate/kms", text);
+    free(text);
+    return rc;
+}
+/* ---- end rotation ---- */
 
 static int need_token(const op_args *a, const char *sub)
 {
@@ -318,6 +502,76 @@ static int cmd_auth(const op_args *a)
     return 2;
 }
 
+/* ---- Nitro (issue 8): verify the signer's aTLS certificate and pin its key ---- */
+static int attest_signer(op_args *a)
+{
+    const char *pcr_flag[3] = {a->expect_pcr0, a->expect_pcr3, a->expect_pcr8};
+    static const int pcr_index[3] = {0, 3, 8};
+    if (!a->expect_pcr0 && !a->expect_pcr3 && !a->expect_pcr8) {
+        if (a->attestation_root || a->attestation_max_age) {
+            fprintf(stderr, "containment-chamber operator: --attestation-root / --attestation-max-age need at least "
+                            "one --expect-pcrN\n");
+            return 2;
+        }
+        return 0;
+    }
+    if (strncasecmp(a->signer_url, "https://", 8) != 0) {
+        fprintf(stderr, "containment-chamber operator: --expect-pcrN needs an https:// (aTLS) --signer-url\n");
+        return 2;
+    }
+    static uint8_t pcrs[3][64];
+    cc_attestation_policy pol;
+    memset(&pol, 0, sizeof pol);
+    for (int i = 0; i < 3; i++) {
+        size_t n = 0;
+        if (!pcr_flag[i])
+            continue;
+        if (cc_hex_decode(pcr_flag[i], pcrs[i], sizeof pcrs[i], &n, NULL) != CC_OK || (n != 32 && n != 48 && n != 64)) {
+            fprintf(stderr, "containment-chamber operator: --expect-pcr%d: expected 96 hex digits\n", pcr_index[i]);
+            return 2;
+        }
+        pol.expect[pol.n_expect++] = (cc_attestation_pcr){pcr_index[i], pcrs[i], n};
+    }
+    char *end = NULL;
+    pol.max_age_s = 600;
+    if (a->attestation_max_age) {
+        unsigned long long v = strtoull(a->attestation_max_age, &end, 10);
+        if (!*a->attestation_max_age || *end || v == 0 || v > 86400 * 365) {
+            fprintf(stderr, "containment-chamber operator: --attestation-max-age: seconds, 1..31536000\n");
+            return 2;
+        }
+        pol.max_age_s = v;
+    }
+    char *root = NULL;
+    if (a->attestation_root) {
+        FILE *f = fopen(a->attestation_root, "rb");
+        long len = -1;
+        if (f && fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 && len < 65536 && fseek(f, 0, SEEK_SET) == 0 &&
+            (root = calloc(1, (size_t)len + 1)) && fread(root, 1, (size_t)len, f) != (size_t)len) {
+            free(root);
+            root = NULL;
+        }
+        if (f)
+            fclose(f);
+        if (!root) {
+            fprintf(stderr, "containment-chamber operator: --attestation-root: cannot read %s\n", a->attestation_root);
+            return 2;
+        }
+        pol.root_pem = root;
+    }
+    cc_error err;
+    cc_error_clear(&err);
+    cc_status st = cc_atls_verify_url(a->signer_url, &pol, 10, a->atls_pin, &err);
+    free(root);
+    if (st != CC_OK) {
+        fprintf(stderr, "containment-chamber operator: the signer's attestation is refused; nothing was sent: %s\n",
+                err.msg);
+        return 1;
+    }
+    return 0;
+}
+/* ---- end Nitro ---- */
+
 int cc_cmd_operator(int argc, char **argv)
 {
     const char *sub = argc > 1 ? argv[1] : NULL;
@@ -336,6 +590,21 @@ int cc_cmd_operator(int argc, char **argv)
             {"--token", offsetof(op_args, token)},             {"--ca-file", offsetof(op_args, ca_file)},
             {"--auth-token", offsetof(op_args, token)},        {"--file", offsetof(op_args, file)},
             {"--policies", offsetof(op_args, policies)},       {"--expires-in-seconds", offsetof(op_args, expires_in)},
+            /* Nitro (issue 8) */
+            {"--attestation-root", offsetof(op_args, attestation_root)},
+            {"--expect-pcr0", offsetof(op_args, expect_pcr0)}, {"--expect-pcr3", offsetof(op_args, expect_pcr3)},
+            {"--expect-pcr8", offsetof(op_args, expect_pcr8)},
+            {"--attestation-max-age", offsetof(op_args, attestation_max_age)},
+            /* operator quorum (issue 7) */
+            {"--operators", offsetof(op_args, operators)},
+            {"--operator-threshold", offsetof(op_args, operator_threshold)},
+            {"--argon2-iterations", offsetof(op_args, argon2_t)},
+            {"--argon2-memory-kib", offsetof(op_args, argon2_m)},
+            {"--argon2-parallelism", offsetof(op_args, argon2_p)},
+            {"--registration-token", offsetof(op_args, registration_token)},
+            {"--passphrase", offsetof(op_args, passphrase)},
+            {"--yubikey-response-hex", offsetof(op_args, yubikey_response)},
+            {"--operator", offsetof(op_args, operator_name)},
         };
         if (argv[i][0] != '-' && a.npos < 3) {
             a.pos[a.npos++] = argv[i];
@@ -381,15 +650,21 @@ int cc_cmd_operator(int argc, char **argv)
     if (a.token && !(a.token = secret_value("--auth-token", a.token)))
         return 2;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    int rc;
-    if (strcmp(sub, "init") == 0)
+    int rc = attest_signer(&a); /* Nitro (issue 8): before anything is sent */
+    if (rc != 0)
+        ;
+    else if (strcmp(sub, "init") == 0)
         rc = cmd_init(&a);
     else if (strcmp(sub, "status") == 0)
         rc = call(&a, "GET", "status", NULL);
     else if (strcmp(sub, "seal") == 0)
         rc = call(&a, "POST", "seal", NULL);
-    else if (strcmp(sub, "unseal") == 0)
-        rc = call(&a, "POST", "unseal", NULL);
+    else if (strcmp(sub, "unseal") == 0) /* with --operator: a quorum submission (issue 7) */
+        rc = a.operator_name ? cmd_quorum_unseal(&a) : call(&a, "POST", "unseal", NULL);
+    else if (strcmp(sub, "register") == 0) /* operator quorum (issue 7) */
+        rc = cmd_register(&a);
+    else if (strcmp(sub, "rotate") == 0) /* rotation (issue 7) */
+        rc = cmd_rotate(&a);
     else if (strcmp(sub, "generate-root-token") == 0)
         rc = need_token(&a, sub) ? call(&a, "POST", "auth/root-token", NULL) : 2;
     else if (strcmp(sub, "auth") == 0)

@@ -17,6 +17,7 @@
 #include "api/keymanager.h"
 #include "chamber/auth_store.h"
 #include "chamber/chamber.h"
+#include "chamber/rotate.h"
 #include "api/metrics.h"
 #include "api/server.h"
 #include "api/tls_reload.h"
@@ -24,6 +25,9 @@
 #include "aws/dynamodb.h"
 #include "cli/cli.h"
 #include "config/config.h"
+#include "chamber/unwrap.h" /* Nitro (issue 8) */
+#include "enclave/tee.h"    /* Nitro (issue 8) */
+#include "api/atls_listener.h" /* Nitro (issue 8) */
 #include "keys/dynamodb.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -53,6 +57,12 @@ static cc_status keys_with_master(void *ctx, cc_status (*fn)(void *arg, const ui
                                   void *arg, cc_error *err)
 {
     return cc_chamber_with_master_key(ctx, fn, arg, err);
+}
+
+/* rotation (issue 7): the older master a rotation in flight still holds, for records not yet re-sealed. */
+static const uint8_t *keys_other_master(void *ctx, uint32_t *version)
+{
+    return cc_chamber_other_master_locked(ctx, version);
 }
 
 static void keys_on_seal(void *src) { cc_key_source_dynamodb_wipe(src); }
@@ -88,6 +98,7 @@ static cc_status start_dynamodb_keys(cc_app *app, const cc_config *cfg, cc_error
         .max_concurrent_reads = cfg->dynamodb_keys_max_concurrent_reads,
         .with_master = keys_with_master,
         .with_master_ctx = app->chamber,
+        .other_master = keys_other_master, /* rotation (issue 7) */
     };
     if ((st = cc_key_source_dynamodb_new(&dcfg, &app->dynamodb_keys, err)) != CC_OK)
         return st;
@@ -130,13 +141,21 @@ int cc_cmd_server(int argc, char **argv)
         return fail(&err);
     cc_log_set_level((cc_log_level)cc_log_level_parse(cfg.log_level));
 
-    if (strcmp(cfg.tls_mode, "atls") == 0 || strcmp(cfg.tee_platform, "none") != 0) {
-        cc_error_set(&err, CC_ECONFIG, "%s is not available in this version of containment-chamber",
-                     strcmp(cfg.tls_mode, "atls") == 0 ? "tls.mode atls (attested TLS, enclave mode)"
-                                                       : "tee.platform other than none");
-        cc_config_free(&cfg);
-        return fail(&err);
+    /* Nitro runtime (issue 8): the NSM and the share unwrapper (enclave/tee.h, chamber/unwrap.h) */
+    cc_nsm *nsm = NULL;
+    cc_unwrapper *unwrapper = NULL;
+    if (strcmp(cfg.tee_platform, "nitro") == 0) {
+        cc_tee_nsm_config ncfg = {cfg.tee_nsm, cfg.tee_nsm_device_path, cfg.tee_nsm_sim_state_dir, cfg.tee_nsm_sim_pcrs,
+                                  cfg.tee_nsm_sim_pcr_count, getenv(CC_TEE_SIM_ENV)};
+        if (cc_tee_nsm_open(&ncfg, &nsm, &err) != CC_OK || cc_unwrapper_recipient_new(nsm, &unwrapper, &err) != CC_OK) {
+            cc_nsm_close(nsm);
+            cc_config_free(&cfg);
+            return fail(&err);
+        }
+        cc_log(CC_LOG_INFO, "tee: nitro; shares are decrypted with KMS Recipient (attestation)", "nsm",
+               nsm->ops->name, NULL);
     }
+    /* end Nitro */
     cc_tls_files tls_files = {cfg.tls_cert_path, cfg.tls_key_path, cfg.tls_client_ca_path};
     if (strcmp(cfg.tls_mode, "file") == 0) {
         /* Check the certificate now, not after minutes of keystore decryption. */
@@ -158,6 +177,7 @@ int cc_cmd_server(int argc, char **argv)
     int rc = 1;
     cc_server *srv = NULL, *metrics = NULL;
     cc_tls_listener *https = NULL;
+    cc_atls_listener *atls = NULL; /* Nitro (issue 8) */
 
     if (cc_network_load(cfg.network, cfg.genesis_validators_root[0] ? cfg.genesis_validators_root : NULL,
                         &app.network, &err) != CC_OK) {
@@ -202,10 +222,15 @@ int cc_cmd_server(int argc, char **argv)
             .table = cfg.signer_state_table,
             .refresh_interval_seconds = cfg.signer_state_refresh_seconds,
             .unseal_timeout_minutes = cfg.signer_state_unseal_timeout_minutes,
+            .unseal_timeout_seconds = cfg.signer_state_unseal_timeout_seconds, /* operator quorum (issue 7) */
             .aws_region = cfg.aws_region,
             .aws_endpoint_dynamodb = cfg.aws_endpoint_dynamodb,
             .aws_endpoint_kms = cfg.aws_endpoint_kms,
             .aws_endpoint_sts = cfg.aws_endpoint_sts,
+            .unwrapper = unwrapper,                                  /* Nitro (issue 8) */
+            .auto_unseal_kms_key_arn = cfg.tee_auto_unseal_kms_key_arn, /* Nitro (issue 8) */
+            .key_table = cfg.dynamodb_keys_table,                    /* rotation (issue 7) */
+            .rotation_test_delay_ms = cfg.signer_state_rotation_test_delay_ms, /* rotation (issue 7): tests only */
         };
         if (cc_chamber_open(&ccfg, &app.chamber, &err) != CC_OK) {
             cc_error_prefix(&err, "signer_state");
@@ -273,6 +298,17 @@ int cc_cmd_server(int argc, char **argv)
         snprintf(port, sizeof port, "%u", cc_tls_listener_port(https));
         cc_log(CC_LOG_INFO, "https listening", "address", cfg.server_listen_address, "port", port, NULL);
     }
+    /* Nitro (issue 8): attested TLS, the certificate carries the NSM document (api/atls_listener.h) */
+    if (strcmp(cfg.tls_mode, "atls") == 0) {
+        if (cc_atls_listener_start(nsm, cfg.tee_atls_renew_seconds, cc_app_handle, &app, cfg.server_listen_address,
+                                   cfg.tls_listen_port, &atls, &err) != CC_OK) {
+            cc_error_prefix(&err, "tls (atls)");
+            rc = fail(&err);
+            goto out;
+        }
+        snprintf(port, sizeof port, "%u", cc_atls_listener_port(atls));
+        cc_log(CC_LOG_INFO, "https (atls) listening", "address", cfg.server_listen_address, "port", port, NULL);
+    }
 
     if (cfg.metrics_enabled) {
         if (cc_server_start(cc_metrics_handle, &app, cfg.metrics_listen_address, cfg.metrics_listen_port, &metrics,
@@ -302,6 +338,7 @@ int cc_cmd_server(int argc, char **argv)
 out:
     cc_server_stop(metrics);
     cc_tls_listener_stop(https);
+    cc_atls_listener_stop(atls); /* Nitro (issue 8) */
     cc_server_stop(srv);
     cc_app_reload_join(&app);
     if (app.dynamodb_keys) /* stops its refresh before the chamber and the client go */
@@ -309,6 +346,8 @@ out:
     app.dynamodb_keys = NULL;
     cc_auth_store_close(app.auth); /* before the chamber: it borrows the chamber's DynamoDB client */
     cc_chamber_close(app.chamber);
+    cc_unwrapper_free(unwrapper); /* Nitro (issue 8): after the chamber, which borrows it */
+    cc_nsm_close(nsm);
     cc_aws_credentials_provider_free(keys_creds);
     cc_aws_http_free(keys_http);
     cc_slashing_close(app.slashing);

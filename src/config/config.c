@@ -53,6 +53,7 @@ static const char *const backend_values[] = {"sqlite", "postgres", "dynamodb", "
 static const char *const signer_state_values[] = {"dynamodb", NULL};
 static const char *const tls_mode_values[] = {"disabled", "file", "atls", NULL};
 static const char *const tee_values[] = {"none", "nitro", NULL};
+static const char *const nsm_values[] = {"device", "simulated", NULL};
 static const char *const log_values[] = {"debug", "info", "warn", "error", NULL};
 static const char *const key_status_values[] = {"active", "all", NULL};
 
@@ -116,7 +117,13 @@ static const cc_config_key cc_config_keys[] = {
     K_U32("signer_state.refresh_interval_seconds", signer_state_refresh_seconds, 1, 3600, "1",
           "How often every replica re-reads the signer state (follows an initialisation done elsewhere)."),
     K_U32("signer_state.unseal_timeout_minutes", signer_state_unseal_timeout_minutes, 1, 10080, "30",
-          "Operator-quorum mode: an unseal in progress is discarded after this long (unused in KMS-only mode)."),
+          "Operator-quorum mode: operator unseal submissions are discarded when the threshold is not reached"
+          " this long after the first one (unused in KMS-only mode)."),
+    K_U32("signer_state.unseal_timeout_seconds", signer_state_unseal_timeout_seconds, 0, 604800, "0",
+          "For tests: the same window in seconds, overriding unseal_timeout_minutes when not 0. Leave 0 in production."),
+    K_U32("signer_state.rotation_test_delay_ms", signer_state_rotation_test_delay_ms, 0, 60000, "0",
+          "TEST ONLY: a master-key rotation waits this long before re-sealing each key (and before promoting), so"
+          " crash tests can kill it mid-way. Leave 0 in production."),
     K_BOOL("http.key_manager_api.enabled", key_manager_api_enabled, "false",
            "Serve the Key Manager API (/eth/v1/keystores)."),
     K_U32("http.key_manager_api.max_items_per_request", key_manager_api_max_items, 1, 100000, "100",
@@ -166,6 +173,22 @@ static const cc_config_key cc_config_keys[] = {
           "STS endpoint for web identity (IRSA); empty = AWS_ENDPOINT_URL_STS, else https://sts.<region>.amazonaws.com."),
     K_ENUM("tee.platform", tee_platform, tee_values, "none",
            "nitro = run inside an AWS Nitro Enclave (vsock, /dev/nsm, aTLS)."),
+    /* Nitro runtime (issue 8; docs/enclave.md) */
+    K_ENUM("tee.nsm", tee_nsm, nsm_values, "device",
+           "nitro: the NSM. simulated is for tests only (a test certificate chain, PCRs from below) and is refused"
+           " unless the environment has CC_TEST_ALLOW_NSM_SIMULATOR=1."),
+    K_STR("tee.nsm_device_path", tee_nsm_device_path, "/dev/nsm",
+          "nitro, tee.nsm device: the NSM device file."),
+    K_STR("tee.nsm_simulator.state_dir", tee_nsm_sim_state_dir, "",
+          "Tests only (tee.nsm simulated): directory of the simulator's chain (root.pem is its root; made if missing)."),
+    K_LIST("tee.nsm_simulator.pcrs", tee_nsm_sim_pcrs, tee_nsm_sim_pcr_count,
+           "Tests only (tee.nsm simulated): PCRs the simulator reports, as N=HEX (N 0..15, 96 hex digits)."),
+    K_STR("tee.auto_unseal.kms_key_arn", tee_auto_unseal_kms_key_arn, "",
+          "nitro: KMS key (full ARN) wrapping the master key for unattended enclave restarts; its policy must require"
+          " the enclave's PCRs. Empty = off. Puts the whole master key behind this one key (docs/enclave.md)."),
+    K_U32("tee.atls.renew_interval_seconds", tee_atls_renew_seconds, 10, 86400, "1800",
+          "nitro, tls.mode atls: a fresh key, document and certificate this often (and before the document's"
+          " certificate expires)."),
     K_ENUM("log.level", log_level, log_values, "info",
            "Lowest log level written (JSON lines on stderr)."),
 };
@@ -946,6 +969,20 @@ cc_status cc_config_validate(const cc_config *cfg, cc_error *err)
         if (cc_age_parse_recipient(cfg->chamber_keys_backup_recipients[i], pk, &e) != CC_OK)
             return cc_error_set(err, CC_ECONFIG, "chamber.keys.generate.backup.recipients[%zu]: %s", i, e.msg);
     }
+
+    /* Nitro runtime (issue 8) */
+    int nitro = strcmp(cfg->tee_platform, "nitro") == 0;
+    if (strcmp(cfg->tls_mode, "atls") == 0 && !nitro)
+        return cc_error_set(err, CC_ECONFIG, "tls.mode: atls needs tee.platform nitro (an attestation document)");
+    if (nitro && strcmp(cfg->tls_mode, "atls") != 0)
+        return cc_error_set(err, CC_ECONFIG, "tls.mode: must be atls when tee.platform is nitro (aTLS is mandatory in "
+                                             "enclave mode)");
+    if (cfg->tee_auto_unseal_kms_key_arn[0] && !nitro)
+        return cc_error_set(err, CC_ECONFIG, "tee.auto_unseal.kms_key_arn: needs tee.platform nitro");
+    if (cfg->tee_auto_unseal_kms_key_arn[0] && !cfg->signer_state_table[0])
+        return cc_error_set(err, CC_ECONFIG, "tee.auto_unseal.kms_key_arn: needs signer_state.table");
+    if (nitro && strcmp(cfg->tee_nsm, "simulated") == 0 && !cfg->tee_nsm_sim_state_dir[0])
+        return cc_error_set(err, CC_ECONFIG, "tee.nsm_simulator.state_dir: required when tee.nsm is simulated");
 
     int tls_on = strcmp(cfg->tls_mode, "disabled") != 0;
     if (strcmp(cfg->tls_mode, "file") == 0) {

@@ -50,6 +50,8 @@ typedef struct cc_config {
     char signer_state_table[256];          /* signer_state.table (empty = no chamber: signing as without one) */
     uint32_t signer_state_refresh_seconds; /* signer_state.refresh_interval_seconds [1] */
     uint32_t signer_state_unseal_timeout_minutes; /* signer_state.unseal_timeout_minutes [30] */
+    uint32_t signer_state_rotation_test_delay_ms; /* signer_state.rotation_test_delay_ms [0]: TEST ONLY (rotation, issue 7) */
+    uint32_t signer_state_unseal_timeout_seconds; /* signer_state.unseal_timeout_seconds [0 = use the minutes; tests] */
     /* http */
     int key_manager_api_enabled;           /* http.key_manager_api.enabled [false] */
     uint32_t key_manager_api_max_items;    /* http.key_manager_api.max_items_per_request [100] */
@@ -80,6 +82,14 @@ typedef struct cc_config {
     char aws_endpoint_sts[1024];           /* aws.endpoint_urls.sts [AWS_ENDPOINT_URL_STS, else https://sts.<region>.amazonaws.com] */
     /* tee */
     char tee_platform[16];                 /* tee.platform [none] | nitro */
+    /* tee, Nitro runtime (issue 8; src/enclave/tee.h) */
+    char tee_nsm[16];                      /* tee.nsm [device] | simulated (tests only) */
+    char tee_nsm_device_path[256];         /* tee.nsm_device_path [/dev/nsm] */
+    char tee_nsm_sim_state_dir[1024];      /* tee.nsm_simulator.state_dir (simulated: its test chain) */
+    char *tee_nsm_sim_pcrs[CC_CONFIG_MAX_PATHS]; /* tee.nsm_simulator.pcrs ["N=HEX", ...] */
+    size_t tee_nsm_sim_pcr_count;
+    char tee_auto_unseal_kms_key_arn[2049]; /* tee.auto_unseal.kms_key_arn ("" = no auto-unseal blob) */
+    uint32_t tee_atls_renew_seconds;       /* tee.atls.renew_interval_seconds [1800] */
     /* logging */
     char log_level[16];                    /* log.level [info] */
 } cc_config;

@@ -38,7 +38,14 @@
  * SubjectPublicKeyInfo DER (32 bytes).  OID under the UUID arc 2.25 (X.667),
  * which needs no registration.
  */
-#define CC_ATLS_OID "2.25.201255069632694298530012649809856717917"
+/*
+ * Issue 8 (aTLS server): the arc must fit in 64 bits — GnuTLS's libtasn1, which
+ * libmicrohttpd's HTTPS listener uses, refuses a certificate holding a longer
+ * one ("ASN1 parser: Error in DER parsing"), so the full 128-bit UUID arc
+ * 2.25.201255069632694298530012649809856717917 could never be served.  This is
+ * its top 63 bits (v >> 65): still a random, unregistered 2.25 arc.
+ */
+#define CC_ATLS_OID "2.25.5455029592987215733"
 
 /* The pinned root, AWS_NitroEnclaves_Root-G1: the PEM exactly as AWS ships it (no trailing newline). */
 extern const char cc_nitro_root_pem[];

@@ -628,6 +628,7 @@ typedef struct dyn_source {
     unsigned max_reads;
     cc_with_master_fn with_master;
     void *with_master_ctx;
+    cc_other_master_fn other_master; /* rotation in flight: the older master (may be NULL) */
 
     pthread_mutex_t lock;
     pthread_cond_t cv;
@@ -690,6 +691,8 @@ typedef struct open_job {
     /* set inside */
     const uint8_t *master;
     uint32_t version;
+    const uint8_t *other;        /* a second master held during a master-key rotation, or NULL */
+    uint32_t other_version;
     cc_keyset *set;
     _Atomic size_t next;
     _Atomic size_t failed;
@@ -710,11 +713,11 @@ static void *open_main(void *arg)
         cc_status st;
         if (!sk)
             st = cc_error_set(&e, CC_ENOMEM, "out of secret memory");
-        else if (r->master_version != j->version)
+        else if (r->master_version != j->version && !(j->other && r->master_version == j->other_version))
             st = cc_error_set(&e, CC_ECRYPTO, "sealed under master-key version %u, the chamber holds version %u",
                               (unsigned)r->master_version, (unsigned)j->version);
-        else if ((st = cc_sealed_key_open(j->master, j->version, r->pubkey, r->sealed, r->sealed_len, sk, &e)) ==
-                 CC_OK)
+        else if ((st = cc_sealed_key_open(r->master_version == j->version ? j->master : j->other, r->master_version,
+                                          r->pubkey, r->sealed, r->sealed_len, sk, &e)) == CC_OK)
             st = cc_keyset_add_checked(j->set, sk, r->pubkey, &e); /* open checked sk ↔ pubkey */
         if (sk)
             cc_secret_wipe(sk, 32);
@@ -745,6 +748,7 @@ static cc_status open_all(void *arg, const uint8_t master[32], uint32_t version)
         return CC_OK;
     }
     j->master = master;
+    j->other = src->other_master ? src->other_master(src->with_master_ctx, &j->other_version) : NULL;
     j->set = cc_keyset_new();
     if (!j->set)
         return CC_ENOMEM; /* do_load names it */
@@ -760,6 +764,7 @@ static cc_status open_all(void *arg, const uint8_t master[32], uint32_t version)
     for (unsigned i = 0; i < started; i++)
         pthread_join(t[i], NULL);
     j->master = NULL;
+    j->other = NULL;
     pthread_mutex_lock(&src->lock);
     /* A forget since do_load filtered the records: drop it here too, and keep
      * no digest, so the next load reopens rather than trusting this set. */
@@ -1011,6 +1016,7 @@ cc_status cc_key_source_dynamodb_new(const cc_key_source_dynamodb_config *cfg, c
     src->max_reads = cfg->max_concurrent_reads ? cfg->max_concurrent_reads : 16;
     src->with_master = cfg->with_master;
     src->with_master_ctx = cfg->with_master_ctx;
+    src->other_master = cfg->other_master;
     pthread_mutex_init(&src->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

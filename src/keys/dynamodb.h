@@ -117,6 +117,13 @@ cc_status cc_key_table_read_all(const cc_dynamodb *ddb, const char *table, int s
 typedef cc_status (*cc_with_master_fn)(void *ctx, cc_status (*fn)(void *arg, const uint8_t master[32], uint32_t version),
                                        void *arg, cc_error *err);
 
+/*
+ * Optional (master-key rotation in flight, chamber/rotate.h): called only
+ * inside with_master's fn, answers the OTHER master key the chamber holds and
+ * its version (NULL when none), so a record sealed under either opens.
+ */
+typedef const uint8_t *(*cc_other_master_fn)(void *ctx, uint32_t *version);
+
 typedef struct cc_key_source_dynamodb_config {
     const cc_dynamodb *ddb;          /* borrowed, outlives the source */
     const char *table;               /* key_sources.dynamodb.table */
@@ -125,6 +132,7 @@ typedef struct cc_key_source_dynamodb_config {
     unsigned max_concurrent_reads;
     cc_with_master_fn with_master;
     void *with_master_ctx;
+    cc_other_master_fn other_master; /* may be NULL; called with with_master_ctx */
 } cc_key_source_dynamodb_config;
 
 /*

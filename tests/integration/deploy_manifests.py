@@ -414,6 +414,33 @@ check("Dockerfile: multi-stage, pinned Debian base, non-root USER, EXPOSE 9000 9
       lambda: dockerfile("Dockerfile", True))
 check("Dockerfile.enclave: multi-stage, pinned Debian base, non-root USER, EXPOSE = config defaults, no secrets",
       lambda: dockerfile("Dockerfile.enclave", False))
+def runtime_libraries(name):
+    """Every shared library the built binary needs comes from a package the runtime stage installs."""
+    binary = os.environ.get("CC_BIN", os.path.join(top, "build/containment-chamber"))
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout
+    text = open(os.path.join(top, name)).read()
+    runtime = re.sub(r"\\\n", " ", text.split("FROM ")[-1])  # the last stage
+    missing = []
+    for path in re.findall(r"=>\s+(/\S+)", out):
+        owner = subprocess.run(["dpkg", "-S", os.path.realpath(path)], capture_output=True, text=True)
+        if owner.returncode != 0:
+            owner = subprocess.run(["dpkg", "-S", path], capture_output=True, text=True)
+        pkg = owner.stdout.split(":")[0].strip() if owner.returncode == 0 else "?"
+        if pkg in ("libc6", "libgcc-s1", "libstdc++6", "?"):
+            continue  # in every Debian base image (or not from a package at all)
+        if not re.search(r"(^|\s)" + re.escape(pkg) + r"(\s|$)", runtime):
+            missing.append(f"{os.path.basename(path)} ({pkg})")
+    # Transitive libraries are pulled in by apt as dependencies: only direct ones must be listed.
+    direct = subprocess.run(["objdump", "-p", binary], capture_output=True, text=True, check=True).stdout
+    needed = set(re.findall(r"NEEDED\s+(\S+)", direct))
+    missing = [m for m in missing if m.split(" ")[0] in needed]
+    need(not missing, f"{name}: the runtime stage does not install {missing}")
+
+
+check("Dockerfile: the runtime stage installs the package of every library the binary links directly",
+      lambda: runtime_libraries("Dockerfile"))
+check("Dockerfile.enclave: the runtime stage installs the package of every library the binary links directly",
+      lambda: runtime_libraries("Dockerfile.enclave"))
 check(".dockerignore keeps build/ out of the build context", lambda: need("build" in open(os.path.join(top, ".dockerignore")).read().split(), ".dockerignore"))
 
 print(f"{passed} passed, {failed} failed")

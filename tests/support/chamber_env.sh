@@ -38,8 +38,11 @@ pport=$(free_port)
 node "$support/ddb_transact_proxy.mjs" "$pport" "http://127.0.0.1:$dport" > "$work/proxy.log" 2>&1 &
 env_pids+=($!)
 kport=$(free_port)
+# CC_KMS_EXTRA_ARGS (optional, word-split): more kms-local flags, e.g. --credentials-file F --attestation-root PEM.
+# shellcheck disable=SC2206
+kms_extra=(${CC_KMS_EXTRA_ARGS:-})
 "$kms" --listen "127.0.0.1:$kport" --state "$work/kms-state.json" --access-key-id AKIDTEST \
-    --secret-access-key test-secret > "$work/kms.log" 2>&1 &
+    --secret-access-key test-secret "${kms_extra[@]}" > "$work/kms.log" 2>&1 &
 env_pids+=($!)
 for _ in $(seq 100); do
     curl -s -o /dev/null "http://127.0.0.1:$dport/" && curl -s -o /dev/null "http://127.0.0.1:$pport/" \

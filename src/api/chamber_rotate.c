@@ -1,0 +1,105 @@
+/*
+ * chamber_rotate.c — the rotation routes of the Chamber API (scope
+ * chamber_rotate, api/auth.c), thin shells over chamber/rotate.h:
+ *
+ *   POST /api/v1/chamber/rotate/kms     {kms_key_arns: [...], kms_threshold}
+ *        re-wraps the master key for a new KMS key set / threshold; 200 status
+ *   POST /api/v1/chamber/rotate/master  {}
+ *        starts (or resumes) a master-key rotation in the background; 202 status
+ *        (its progress: status.rotation)
+ *
+ * Errors are {"error": "..."} with the status of cc_status_http.  Each request
+ * logs one line; nothing secret is ever in an answer or a log.
+ */
+#include "api/chamber.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chamber/rotate.h"
+#include "chamber/state.h"
+#include "util/log.h"
+
+static void reply_status(cc_chamber *ch, cc_http_response *res, int status, const char *message)
+{
+    json_t *j = cc_chamber_status_json(ch);
+    if (j && message)
+        json_object_set_new(j, "message", json_string(message));
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text) {
+        cc_http_reply_error(res, 500, "out of memory");
+        return;
+    }
+    free(res->body);
+    res->status = status;
+    res->content_type = "application/json";
+    res->body = text;
+    res->body_len = strlen(text);
+}
+
+static void rotate_kms(cc_app *app, const cc_http_request *req, cc_http_response *res)
+{
+    json_error_t jerr;
+    json_t *body = json_loadb(req->body ? req->body : "", req->body_len, 0, &jerr);
+    json_t *arns = json_object_get(body, "kms_key_arns"), *thr = json_object_get(body, "kms_threshold");
+    const char *list[CC_STATE_MAX_SHARES];
+    size_t n = json_array_size(arns);
+    const char *bad = !json_is_object(body) ? "body: expected a JSON object {kms_key_arns, kms_threshold}"
+                      : !json_is_array(arns) || n == 0 ? "kms_key_arns: required non-empty array of strings"
+                      : n > CC_STATE_MAX_SHARES ? "kms_key_arns: at most 32 keys"
+                      : !json_is_integer(thr) || json_integer_value(thr) < 1 || json_integer_value(thr) > (json_int_t)n
+                          ? "kms_threshold: required integer between 1 and the number of keys"
+                          : NULL;
+    for (size_t i = 0; !bad && i < n; i++)
+        if (!(list[i] = json_string_value(json_array_get(arns, i))))
+            bad = "kms_key_arns: every entry must be a string";
+    if (bad) {
+        json_decref(body);
+        cc_http_reply_error(res, 400, bad);
+        return;
+    }
+    cc_error err;
+    cc_error_clear(&err);
+    cc_status st = cc_chamber_rotate_kms(app->chamber, list, n, (unsigned)json_integer_value(thr), &err);
+    json_decref(body);
+    if (st != CC_OK) {
+        cc_log(CC_LOG_WARN, "chamber rotate kms refused", "request_id", req->request_id, "reason", err.msg, NULL);
+        cc_http_reply_error(res, cc_status_http(st), err.msg);
+        return;
+    }
+    cc_log(CC_LOG_INFO, "chamber rotate kms done", "request_id", req->request_id, NULL);
+    reply_status(app->chamber, res, 200, "KMS key set rotated");
+}
+
+static void rotate_master(cc_app *app, const cc_http_request *req, cc_http_response *res)
+{
+    cc_error err;
+    cc_error_clear(&err);
+    int resumed = 0;
+    cc_status st = cc_chamber_rotate_master(app->chamber, &resumed, &err);
+    if (st != CC_OK) {
+        cc_log(CC_LOG_WARN, "chamber rotate master refused", "request_id", req->request_id, "reason", err.msg, NULL);
+        cc_http_reply_error(res, cc_status_http(st), err.msg);
+        return;
+    }
+    cc_log(CC_LOG_INFO, "chamber rotate master accepted", "request_id", req->request_id, "resumed",
+           resumed ? "true" : "false", NULL);
+    reply_status(app->chamber, res, 202,
+                 resumed ? "master-key rotation resumed (see rotation)" : "master-key rotation started (see rotation)");
+}
+
+void cc_chamber_rotate_handle(cc_app *app, const cc_http_request *req, const char *route, cc_http_response *res)
+{
+    if (strcmp(req->method, "POST") != 0) {
+        cc_http_reply_error(res, 405, "method not allowed: use POST");
+        return;
+    }
+    if (strcmp(route, "rotate/kms") == 0)
+        rotate_kms(app, req, res);
+    else if (strcmp(route, "rotate/master") == 0)
+        rotate_master(app, req, res);
+    else
+        cc_http_reply_error(res, 404, "no such chamber route");
+}

@@ -1,0 +1,155 @@
+/*
+ * rotate.h — rotation of the chamber's KMS key set / threshold and of the
+ * master key itself (issue 7 parts 3 `rotate kms` and 4; docs/chamber.md
+ * "Rotation" has the protocol and the crash-point table).
+ *
+ * KMS rotation re-splits the SAME master key over a new set of KMS keys
+ * (new threshold allowed), wraps every share with KMS Encrypt, checks that
+ * the new shares really rebuild the key through this replica's unwrapper
+ * (so a key set the signer can encrypt to but not decrypt from is refused
+ * before anything is written), and replaces the shares in the state item
+ * with ONE conditional PutItem.  Before that write the old configuration
+ * is untouched; after it, only the new one exists.
+ *
+ * Master-key rotation (version v → v+1) runs in the background:
+ *   (a) a `pending` entry — the new master's shares (same KMS keys and
+ *       threshold, EncryptionContext version v+1) and check — is added to
+ *       the state item with a conditional write, the current v shares kept;
+ *   (b) every key item at master_version v is re-sealed under v+1 with a
+ *       conditional UpdateItem (`master_version = v`), one key at a time;
+ *   (c) when a scan finds no key left at v, pending replaces current in one
+ *       conditional write (v is dropped from the table).
+ * While (a)..(c) are in flight every replica holds BOTH masters (the chamber
+ * keeps a second key, the key source opens a record with the key of the
+ * record's own version), so no key is ever unreadable.  A replica that
+ * unseals while a pending entry exists rebuilds both and resumes the
+ * rotation (any replica may: every write is conditional, so two drivers
+ * are merely redundant).
+ *
+ * State item attributes added by this module (chamber/state.h has the rest):
+ *   revision  N  bumped by every rotation write; rotation writes are
+ *                conditional on it (and on version and updated_at)
+ *   pending   M  {version N, threshold N, check B, shares L, started_at S}:
+ *                shares encoded as the item's own `shares`
+ */
+#ifndef CC_CHAMBER_ROTATE_H
+#define CC_CHAMBER_ROTATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "aws/kms.h"
+#include "chamber/chamber.h"
+#include "chamber/state.h"
+#include "util/err.h"
+
+typedef struct cc_rotation cc_rotation;
+
+/* ---------------------------------------------------------------- operations (api/chamber.c) */
+
+/*
+ * Re-wraps the held master key for kms_key_arns / threshold (KMS-only mode,
+ * unsealed, no master-key rotation pending).  Synchronous; the state is
+ * awaiting_rotation while it runs.  CC_EINVAL names the bad field;
+ * CC_ECONFLICT when another rotation runs or the item changed meanwhile;
+ * CC_EUNAVAILABLE when sealed or the new keys cannot rebuild the key.
+ */
+cc_status cc_chamber_rotate_kms(cc_chamber *ch, const char *const *kms_key_arns, size_t n, unsigned threshold,
+                                cc_error *err);
+
+/*
+ * Starts a master-key rotation in the background, or resumes the one whose
+ * pending entry is in the table; returns at once (*resumed = 1 when a
+ * pending entry existed).  CC_ECONFLICT when one is already running here.
+ */
+cc_status cc_chamber_rotate_master(cc_chamber *ch, int *resumed, cc_error *err);
+
+/* ---------------------------------------------------------------- hooks called by chamber.c */
+
+/* A rotation context for ch; key_table may be "" (no key table: only the master rotates). */
+cc_status cc_rotation_new(cc_chamber *ch, const char *key_table, unsigned test_delay_ms, cc_rotation **out,
+                          cc_error *err);
+/* Stops a running driver (it leaves its pending entry for a later resume) and frees. */
+void cc_rotation_free(cc_rotation *rot);
+/* The consistent read of the state item: r as cc_state_load, plus revision and pending kept in rot. */
+cc_status cc_rotate_state_load(cc_rotation *rot, cc_state_record *r, int *found, cc_error *err);
+/*
+ * An unseal with a rotation in flight: before_install rebuilds the pending
+ * master (if the last read showed one) while the current one is being
+ * rebuilt; after_install (right after the current master is installed, seal
+ * generation gen) holds it and schedules the rotation's resumption here.
+ */
+void cc_rotate_before_install(cc_rotation *rot);
+void cc_rotate_after_install(cc_rotation *rot, unsigned long gen);
+/* Every poller round, outside the chamber's locks: follow rotations made elsewhere, resume. */
+void cc_rotate_poll(cc_rotation *rot);
+/* Adds {rotation: {...}} to a status object (no secret). */
+void cc_rotate_status_json(cc_rotation *rot, json_t *status);
+
+/* ---------------------------------------------------------------- implemented by chamber.c for this module */
+
+cc_rotation *cc_chamber_rotation(cc_chamber *ch);
+const cc_kms *cc_chamber_kms(cc_chamber *ch);
+/* Increases at every seal: a rotation step that saw it move stops. */
+unsigned long cc_chamber_seal_gen(cc_chamber *ch);
+/* Decrypts rec's shares through the chamber's unwrapper and rebuilds its key (checked). */
+cc_status cc_chamber_rebuild_master(cc_chamber *ch, const cc_state_record *rec, uint8_t master[32], cc_error *err);
+/*
+ * Holds key (copied) as a second master of version, unless a seal happened
+ * since gen or the chamber is sealed: the higher version becomes the one
+ * cc_chamber_with_master_key hands out (new keys are sealed under it), the
+ * other stays for records not yet re-sealed.  Returns 1 when held.
+ */
+int cc_chamber_hold_master(cc_chamber *ch, const uint8_t key[32], uint32_t version, unsigned long gen);
+/* Wipes the held master of version if it is the older of two. */
+void cc_chamber_release_master(cc_chamber *ch, uint32_t version);
+/* 1 when a master of version is held. */
+int cc_chamber_holds_version(cc_chamber *ch, uint32_t version);
+/* fn(arg, key of va, key of vb) under the key read lock; CC_EUNAVAILABLE when either is not held. */
+cc_status cc_chamber_with_master_pair(cc_chamber *ch, uint32_t va, uint32_t vb,
+                                      cc_status (*fn)(void *arg, const uint8_t *ka, const uint8_t *kb), void *arg,
+                                      cc_error *err);
+/* Only inside cc_chamber_with_master_key's fn: the other held master and its version, or NULL. */
+const uint8_t *cc_chamber_other_master_locked(cc_chamber *ch, uint32_t *version);
+/* on: unsealed → awaiting_rotation; off: awaiting_rotation → unsealed (a seal meanwhile wins). */
+void cc_chamber_set_rotating(cc_chamber *ch, int on);
+/* Replaces the chamber's copy of the state record (after this module wrote the item). */
+void cc_chamber_replace_record(cc_chamber *ch, const cc_state_record *rec);
+
+/* ---------------------------------------------------------------- pure parts (tests/chamber/test_rotate.c) */
+
+/*
+ * Splits master m-of-n into shares (n × 32 bytes, cc_secret memory) and
+ * checks that the first m and the last m shares both rebuild master.
+ */
+cc_status cc_rotate_split_checked(const uint8_t master[32], unsigned m, unsigned n, uint8_t *shares, cc_error *err);
+
+/* The `pending` attribute ({"M": {...}}) of p (a new reference) / p from it; CC_EINVAL names the field. */
+cc_status cc_rotate_pending_encode(const cc_state_record *p, json_t **attr, cc_error *err);
+cc_status cc_rotate_pending_decode(json_t *attr, cc_state_record *p, cc_error *err);
+
+/* The revision of a state item (0 when it has none). */
+uint64_t cc_rotate_item_revision(json_t *item);
+
+/*
+ * The condition of a rotation write over the item as read: ConditionExpression
+ * into cond (256 bytes), names and values (new references).
+ */
+cc_status cc_rotate_item_condition(json_t *item, char cond[256], json_t **names, json_t **values, cc_error *err);
+
+/* Sets threshold, version, check and shares of item from r, removes pending, bumps revision, sets updated_at. */
+cc_status cc_rotate_item_install(json_t *item, const cc_state_record *r, const char *now, cc_error *err);
+/* Sets pending from p, bumps revision, sets updated_at. */
+cc_status cc_rotate_item_set_pending(json_t *item, const cc_state_record *p, const char *now, cc_error *err);
+
+typedef enum cc_rotate_key_action {
+    CC_ROTATE_KEY_DONE = 0, /* already at the new version */
+    CC_ROTATE_KEY_RESEAL,   /* at the old version: re-seal */
+    CC_ROTATE_KEY_STRANDED  /* at neither: cannot be opened by this rotation (logged) */
+} cc_rotate_key_action;
+
+cc_rotate_key_action cc_rotate_key_action_for(uint32_t key_version, uint32_t from, uint32_t to);
+
+#endif

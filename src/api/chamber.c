@@ -142,7 +142,9 @@ void cc_chamber_api_handle(cc_app *app, const cc_http_request *req, cc_http_resp
             cc_http_reply_error(res, 405, "method not allowed: use POST");
         else
             cc_chamber_quorum_register_handle(app, req, res);
-    } else if (strcmp(route, "rotate/kms") == 0 || strcmp(route, "rotate/master") == 0) { /* rotation (issue 7) */
+    } else if (strcmp(route, "rotate/kms") == 0 || strcmp(route, "rotate/master") == 0 || /* rotation (issue 7) */
+               strcmp(route, "rotate/quorum") == 0 || strcmp(route, "rotate/unseal") == 0 ||
+               strcmp(route, "rotate/mode") == 0) {
         cc_chamber_rotate_handle(app, req, route, res);
     } else if (strcmp(route, "keys") == 0 || strncmp(route, "keys/", 5) == 0) {
         cc_chamber_keys_handle(app, req, route, res);

@@ -7,6 +7,11 @@
  *   POST /api/v1/chamber/rotate/master  {}
  *        starts (or resumes) a master-key rotation in the background; 202 status
  *        (its progress: status.rotation)
+ *   POST /api/v1/chamber/rotate/quorum  {operators: [...], operator_threshold, argon2?}  (alias rotate/unseal)
+ *        a new operator set for the same master key; 200 status + registration_tokens (shown once);
+ *        the switch happens when every new operator registered (progress: status.rotation.quorum)
+ *   POST /api/v1/chamber/rotate/mode    {to: "kms"}
+ *        quorum → KMS-only with a new master key (a master-key rotation); 202 status
  *
  * Errors are {"error": "..."} with the status of cc_status_http.  Each request
  * logs one line; nothing secret is ever in an answer or a log.
@@ -90,6 +95,82 @@ static void rotate_master(cc_app *app, const cc_http_request *req, cc_http_respo
                  resumed ? "master-key rotation resumed (see rotation)" : "master-key rotation started (see rotation)");
 }
 
+/* rotate/quorum (alias rotate/unseal): {operators, operator_threshold, argon2?} → 200 status + registration_tokens */
+static void rotate_quorum(cc_app *app, const cc_http_request *req, cc_http_response *res)
+{
+    json_error_t jerr;
+    json_t *body = json_loadb(req->body ? req->body : "", req->body_len, 0, &jerr);
+    cc_chamber_quorum_params qp;
+    const char *names[CC_QUORUM_MAX_OPERATORS];
+    char bad[CC_ERROR_MSG_MAX];
+    int ok = json_is_object(body) ? cc_chamber_quorum_parse_init(body, &qp, names, bad, sizeof bad) : -1;
+    if (ok == 0)
+        snprintf(bad, sizeof bad, "operators: required array of 1 to 16 operator names (with operator_threshold)");
+    else if (ok < 0 && !json_is_object(body))
+        snprintf(bad, sizeof bad, "body: expected a JSON object {operators, operator_threshold, argon2?}");
+    if (ok <= 0) {
+        json_decref(body);
+        cc_http_reply_error(res, 400, bad);
+        return;
+    }
+    int own_kdf = json_object_get(body, "argon2") != NULL;
+    cc_error err;
+    cc_error_clear(&err);
+    json_t *tokens = NULL;
+    cc_status st = cc_chamber_rotate_quorum(app->chamber, qp.operators, qp.count, qp.threshold,
+                                            own_kdf ? &qp.kdf : NULL, &tokens, &err);
+    json_decref(body);
+    if (st != CC_OK) {
+        cc_log(CC_LOG_WARN, "chamber rotate quorum refused", "request_id", req->request_id, "reason", err.msg, NULL);
+        cc_http_reply_error(res, cc_status_http(st), err.msg);
+        return;
+    }
+    cc_log(CC_LOG_INFO, "chamber rotate quorum started", "request_id", req->request_id, NULL);
+    json_t *j = cc_chamber_status_json(app->chamber);
+    if (j) {
+        json_object_set_new(j, "registration_tokens", tokens); /* shown once, never stored or logged */
+        tokens = NULL;
+        json_object_set_new(j, "message", json_string("operator-set rotation started: every new operator must "
+                                                      "register with this replica before the switch"));
+    }
+    json_decref(tokens);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text) {
+        cc_http_reply_error(res, 500, "out of memory");
+        return;
+    }
+    free(res->body);
+    res->status = 200;
+    res->content_type = "application/json";
+    res->body = text;
+    res->body_len = strlen(text);
+}
+
+/* rotate/mode: {to: "kms"} → 202 status (a master-key rotation that also switches the mode) */
+static void rotate_mode(cc_app *app, const cc_http_request *req, cc_http_response *res)
+{
+    json_error_t jerr;
+    json_t *body = json_loadb(req->body ? req->body : "", req->body_len, 0, &jerr);
+    const char *to = json_string_value(json_object_get(body, "to"));
+    if (!json_is_object(body) || !to) {
+        json_decref(body);
+        cc_http_reply_error(res, 400, "to: required string (\"kms\")");
+        return;
+    }
+    cc_error err;
+    cc_error_clear(&err);
+    cc_status st = cc_chamber_rotate_mode(app->chamber, to, &err);
+    json_decref(body);
+    if (st != CC_OK) {
+        cc_log(CC_LOG_WARN, "chamber rotate mode refused", "request_id", req->request_id, "reason", err.msg, NULL);
+        cc_http_reply_error(res, cc_status_http(st), err.msg);
+        return;
+    }
+    cc_log(CC_LOG_INFO, "chamber rotate mode accepted", "request_id", req->request_id, "to", "kms", NULL);
+    reply_status(app->chamber, res, 202, "mode rotation to kms started: a new master key (see rotation)");
+}
+
 void cc_chamber_rotate_handle(cc_app *app, const cc_http_request *req, const char *route, cc_http_response *res)
 {
     if (strcmp(req->method, "POST") != 0) {
@@ -100,6 +181,10 @@ void cc_chamber_rotate_handle(cc_app *app, const cc_http_request *req, const cha
         rotate_kms(app, req, res);
     else if (strcmp(route, "rotate/master") == 0)
         rotate_master(app, req, res);
+    else if (strcmp(route, "rotate/quorum") == 0 || strcmp(route, "rotate/unseal") == 0)
+        rotate_quorum(app, req, res);
+    else if (strcmp(route, "rotate/mode") == 0)
+        rotate_mode(app, req, res);
     else
         cc_http_reply_error(res, 404, "no such chamber route");
 }

@@ -1117,8 +1117,17 @@ static cc_status quorum_kms_stage(cc_chamber *ch, const cc_state_record *rec, cc
 /* One poll round's quorum transitions (under lock); returns the state to continue with. */
 static cc_chamber_state_t quorum_poll(cc_chamber *ch, const cc_state_record *rec, cc_chamber_state_t s)
 {
-    if (!quorum_mode(rec))
+    if (!quorum_mode(rec)) {
+        if (s == CC_CHAMBER_KMS_UNSEALED) { /* rotation (issue 7): moved to KMS-only (rotate mode) meanwhile */
+            cc_quorum_session_wipe(ch->quorum, 0);
+            atomic_store(&ch->state, CC_CHAMBER_SEALED);
+            ch->next_retry = 0;
+            ch->operator_sealed = 0;
+            cc_log(CC_LOG_INFO, "chamber: the chamber moved to KMS-only mode; unsealing with KMS", NULL);
+            return CC_CHAMBER_SEALED;
+        }
         return s;
+    }
     const cc_quorum_record *q = &rec->quorum;
     int ours = cc_quorum_session_pending_for(ch->quorum, q->init_id);
     if (!q->complete) {
@@ -1232,6 +1241,7 @@ cc_status cc_chamber_init_quorum(cc_chamber *ch, const char *setup_token, const 
     if ((st = cc_quorum_session_hold_pending(ch->quorum, rec->quorum.init_id, shares, (unsigned)k, master, err)) !=
         CC_OK)
         goto out;
+    cc_quorum_session_hold_pending_kms_part(ch->quorum, rec->quorum.init_id, kms_part); /* rotation (issue 7) */
     st = quorum_put(ch, rec, redo ? prev_id : NULL, 0, 1, err);
     if (st != CC_OK) {
         cc_quorum_session_wipe(ch->quorum, 1);
@@ -1274,6 +1284,9 @@ cc_status cc_chamber_register(cc_chamber *ch, const char *registration_token, cc
                               const uint8_t *secret, size_t len, char name[CC_QUORUM_NAME_MAX + 1], cc_error *err)
 {
     name[0] = '\0';
+    /* rotation (issue 7): a registration token of a `rotate quorum` held by this replica (chamber/rotate_quorum.c) */
+    if (cc_rotate_quorum_owns_token(ch->rot, registration_token))
+        return cc_rotate_quorum_register(ch, registration_token, kind, secret, len, name, err);
     pthread_mutex_lock(&ch->op_lock);
     cc_state_record *rec = calloc(1, sizeof *rec);
     uint8_t *share = cc_secret_alloc(CC_QUORUM_PART_LEN), *master = cc_secret_alloc(CC_MASTER_KEY_LEN);
@@ -1332,14 +1345,16 @@ cc_status cc_chamber_register(cc_chamber *ch, const char *registration_token, cc
         snprintf(k, sizeof k, "%u", rec->quorum.count);
         cc_log(CC_LOG_INFO, "chamber: operator registered", "operator", op->name, "kind", cc_quorum_kind_name(kind),
                "registered", r, "operators", k, NULL);
+        int installed = 0; /* rotation (issue 7): the parts are kept while unsealed */
         if (complete && st == CC_OK) {
-            if (install_master(ch, master, rec->version, gen))
+            if ((installed = install_master(ch, master, rec->version, gen)))
                 cc_log(CC_LOG_INFO, "chamber unsealed: every operator registered", "mode", "quorum", NULL);
             else
                 cc_log(CC_LOG_WARN, "chamber: sealed during registration; stays sealed", NULL);
         }
         if (complete) /* the operator part's shares are gone: only the sealed shares remain */
-            cc_quorum_session_wipe(ch->quorum, 1);
+            cc_quorum_session_finish_registration(ch->quorum, rec->quorum.init_id, rec->quorum.threshold,
+                                                  rec->version, installed);
     }
     if (rec) {
         cc_state_record_clear(rec);
@@ -1393,10 +1408,11 @@ cc_status cc_chamber_unseal_submit(cc_chamber *ch, const char *operator_name, co
                "operator", cc_quorum_find_operator(q, operator_name) >= 0 ? operator_name : "(unknown)", "reason",
                err ? err->msg : cc_status_str(st), NULL);
     } else if (complete) {
-        if (install_master(ch, master, version, gen))
+        if (install_master(ch, master, version, gen)) {
             cc_log(CC_LOG_INFO, "chamber unsealed", "mode", "quorum", "operator", operator_name, "operator_threshold",
                    t, NULL);
-        else
+            cc_rotate_after_install(ch->rot, gen); /* rotation (issue 7): resumes a rotation in flight (rotate mode) */
+        } else
             st = cc_error_set(err, CC_EUNAVAILABLE, "sealed by an operator while unsealing; the key was discarded");
     } else {
         cc_log(CC_LOG_INFO, "chamber: operator unseal submission accepted", "operator", operator_name,
@@ -1411,6 +1427,7 @@ cc_status cc_chamber_unseal_submit(cc_chamber *ch, const char *operator_name, co
 /* ---- rotation (issue 7 parts 3-4): what chamber/rotate.c needs from the chamber (rotate.h) ---- */
 
 cc_rotation *cc_chamber_rotation(cc_chamber *ch) { return ch->rot; }
+cc_quorum_session *cc_chamber_quorum_session(cc_chamber *ch) { return ch->quorum; }
 const cc_kms *cc_chamber_kms(cc_chamber *ch) { return &ch->kms; }
 
 unsigned long cc_chamber_seal_gen(cc_chamber *ch)

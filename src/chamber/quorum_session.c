@@ -30,6 +30,11 @@ struct cc_quorum_session {
     unsigned count;
     struct timespec first;         /* CLOCK_MONOTONIC of the first accepted submission */
     unsigned long failed;          /* wrong credentials since start */
+
+    /* rotation (issue 7): the two parts of the master key held while unsealed (rotate quorum) */
+    uint8_t *pending_kms;          /* 32, cc_secret memory: kms_part of the pending initialisation */
+    uint8_t *held_kms, *held_op;   /* 32 each, cc_secret memory; NULL unless unsealed through this session */
+    uint32_t held_version;
 };
 
 static double since(const struct timespec *t)
@@ -62,8 +67,18 @@ static void drop_submissions(cc_quorum_session *s)
     s->count = 0;
 }
 
+static void drop_held(cc_quorum_session *s) /* rotation (issue 7) */
+{
+    cc_secret_free(s->held_kms, CC_QUORUM_PART_LEN);
+    cc_secret_free(s->held_op, CC_QUORUM_PART_LEN);
+    s->held_kms = s->held_op = NULL;
+    s->held_version = 0;
+}
+
 static void drop_pending(cc_quorum_session *s)
 {
+    cc_secret_free(s->pending_kms, CC_QUORUM_PART_LEN); /* rotation (issue 7) */
+    s->pending_kms = NULL;
     cc_secret_free(s->pending_shares, (size_t)s->pending_k * CC_QUORUM_PART_LEN);
     cc_secret_free(s->pending_master, CC_QUORUM_PART_LEN);
     s->pending_shares = s->pending_master = NULL;
@@ -78,6 +93,7 @@ void cc_quorum_session_wipe(cc_quorum_session *s, int also_pending)
     drop_submissions(s);
     cc_secret_free(s->kms_part, CC_QUORUM_PART_LEN);
     s->kms_part = NULL;
+    drop_held(s); /* rotation (issue 7): every wipe (a seal) drops the held parts */
     if (also_pending)
         drop_pending(s);
     pthread_mutex_unlock(&s->lock);
@@ -213,6 +229,16 @@ static cc_status finish(cc_quorum_session *s, const cc_quorum_record *q, uint32_
         cc_secret_wipe(master, CC_QUORUM_PART_LEN);
         st = cc_error_set(err, CC_ECRYPTO, "the operator shares and the KMS part do not rebuild the master key of "
                           "version %u (integrity check failed)", (unsigned)version);
+        goto out;
+    }
+    /* rotation (issue 7): both parts stay held (cc_secret memory) while unsealed, for `rotate quorum` */
+    drop_held(s);
+    if ((s->held_kms = cc_secret_alloc(CC_QUORUM_PART_LEN)) && (s->held_op = cc_secret_alloc(CC_QUORUM_PART_LEN))) {
+        memcpy(s->held_kms, s->kms_part, CC_QUORUM_PART_LEN);
+        memcpy(s->held_op, op_part, CC_QUORUM_PART_LEN);
+        s->held_version = version;
+    } else {
+        drop_held(s); /* not fatal: rotate quorum then asks for an operator unseal first */
     }
 out:
     cc_secret_free(ys, ys_len);
@@ -282,4 +308,69 @@ void cc_quorum_session_status(cc_quorum_session *s, unsigned timeout_seconds, js
         json_object_set_new(status, "window_seconds_left", json_integer(left > 0 ? (json_int_t)left : 0));
     }
     pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- rotation (issue 7): the parts held while unsealed ---- */
+
+void cc_quorum_session_hold_pending_kms_part(cc_quorum_session *s, const char *init_id,
+                                            const uint8_t kms_part[CC_QUORUM_PART_LEN])
+{
+    pthread_mutex_lock(&s->lock);
+    if (s->pending_master && strcmp(s->pending_id, init_id) == 0) {
+        if (!s->pending_kms)
+            s->pending_kms = cc_secret_alloc(CC_QUORUM_PART_LEN);
+        if (s->pending_kms)
+            memcpy(s->pending_kms, kms_part, CC_QUORUM_PART_LEN);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+void cc_quorum_session_finish_registration(cc_quorum_session *s, const char *init_id, unsigned threshold,
+                                           uint32_t version, int keep)
+{
+    pthread_mutex_lock(&s->lock);
+    s->gen++;
+    drop_submissions(s);
+    cc_secret_free(s->kms_part, CC_QUORUM_PART_LEN);
+    s->kms_part = NULL;
+    drop_held(s);
+    if (keep && s->pending_master && s->pending_kms && strcmp(s->pending_id, init_id) == 0 && threshold >= 1 &&
+        threshold <= s->pending_k && threshold <= CC_QUORUM_MAX_OPERATORS) {
+        uint8_t xs[CC_QUORUM_MAX_OPERATORS];
+        for (unsigned i = 0; i < threshold; i++)
+            xs[i] = (uint8_t)(i + 1); /* pending share i has x = i + 1 (cc_quorum_setup) */
+        uint8_t *op = cc_secret_alloc(CC_QUORUM_PART_LEN), *m = cc_secret_alloc(CC_QUORUM_PART_LEN);
+        int ok = op && m && cc_shamir_combine(xs, s->pending_shares, threshold, CC_QUORUM_PART_LEN, op, NULL) == CC_OK &&
+                 cc_quorum_derive_master(s->pending_kms, op, version, m, NULL) == CC_OK &&
+                 cc_ct_equal(m, s->pending_master, CC_QUORUM_PART_LEN);
+        cc_secret_free(m, CC_QUORUM_PART_LEN);
+        if (ok && (s->held_kms = cc_secret_alloc(CC_QUORUM_PART_LEN))) {
+            memcpy(s->held_kms, s->pending_kms, CC_QUORUM_PART_LEN);
+            s->held_op = op;
+            s->held_version = version;
+            op = NULL;
+        }
+        cc_secret_free(op, CC_QUORUM_PART_LEN);
+    }
+    drop_pending(s);
+    pthread_mutex_unlock(&s->lock);
+}
+
+cc_status cc_quorum_session_parts(cc_quorum_session *s, uint32_t version, uint8_t kms_part[CC_QUORUM_PART_LEN],
+                                  uint8_t operator_part[CC_QUORUM_PART_LEN], cc_error *err)
+{
+    pthread_mutex_lock(&s->lock);
+    cc_status st = CC_OK;
+    if (!s->held_kms || !s->held_op)
+        st = cc_error_set(err, CC_EUNAVAILABLE, "this replica does not hold the operator part of the master key (it "
+                          "was unsealed otherwise); seal it and unseal it with the operators, then retry");
+    else if (s->held_version != version)
+        st = cc_error_set(err, CC_ECONFLICT, "the held operator part is of master version %u, the table's is %u",
+                          (unsigned)s->held_version, (unsigned)version);
+    else {
+        memcpy(kms_part, s->held_kms, CC_QUORUM_PART_LEN);
+        memcpy(operator_part, s->held_op, CC_QUORUM_PART_LEN);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return st;
 }

@@ -74,4 +74,28 @@ unsigned cc_quorum_session_expire(cc_quorum_session *s, unsigned timeout_seconds
 /* Adds {submissions, submitted_by, failed_submissions, window_seconds_left} to status. */
 void cc_quorum_session_status(cc_quorum_session *s, unsigned timeout_seconds, json_t *status);
 
+/*
+ * ---- rotation (issue 7): `rotate quorum` re-splits the SAME operator_part
+ * over a new operator set, so an unsealed quorum chamber keeps both parts
+ * (kms_part, operator_part, of the master version) in cc_secret memory: kept
+ * by the submission that completes an unseal, and by the init replica when
+ * the last operator registers.  Every wipe (a seal) drops them with the rest.
+ * They are no more sensitive than the master key held beside them.
+ */
+/* At init: keeps kms_part with the pending secrets of init_id (dropped with them). */
+void cc_quorum_session_hold_pending_kms_part(cc_quorum_session *s, const char *init_id,
+                                            const uint8_t kms_part[CC_QUORUM_PART_LEN]);
+/*
+ * The last registration of init_id: keep = 1 (the chamber is unsealed)
+ * rebuilds operator_part from the first `threshold` pending shares, checks
+ * HKDF(kms_part ‖ operator_part) against the pending master and holds both
+ * parts; then drops the pending secrets, kms_part and the submissions (a
+ * wipe with also_pending otherwise).
+ */
+void cc_quorum_session_finish_registration(cc_quorum_session *s, const char *init_id, unsigned threshold,
+                                           uint32_t version, int keep);
+/* Copies the held parts of version (cc_secret memory); CC_EUNAVAILABLE when not held, CC_ECONFLICT for another version. */
+cc_status cc_quorum_session_parts(cc_quorum_session *s, uint32_t version, uint8_t kms_part[CC_QUORUM_PART_LEN],
+                                  uint8_t operator_part[CC_QUORUM_PART_LEN], cc_error *err);
+
 #endif

@@ -71,6 +71,9 @@ struct cc_rotation {
     /* a pending master rebuilt before an unseal installs the current one (cc_secret memory) */
     uint8_t *prebuilt;
     uint32_t prebuilt_version;
+
+    cc_quorum_rotation *qrot; /* rotate quorum (rotate_quorum.c) */
+    char want_mode[16];       /* rotate mode: the mode a fresh master rotation moves to ("" = the same) */
 };
 
 /* ================================================================ pure parts */
@@ -195,7 +198,7 @@ cc_status cc_rotate_item_condition(json_t *item, char cond[256], json_t **names,
     return CC_OK;
 }
 
-static cc_status item_bump(json_t *item, const char *now, cc_error *err)
+cc_status cc_rotate_item_bump(json_t *item, const char *now, cc_error *err)
 {
     char rev[24];
     snprintf(rev, sizeof rev, "%llu", (unsigned long long)(cc_rotate_item_revision(item) + 1));
@@ -216,7 +219,7 @@ cc_status cc_rotate_item_install(json_t *item, const cc_state_record *r, const c
         json_object_set(item, names[i], json_object_get(enc, names[i]));
     json_decref(enc);
     json_object_del(item, "pending");
-    return item_bump(item, now, err);
+    return cc_rotate_item_bump(item, now, err);
 }
 
 cc_status cc_rotate_item_set_pending(json_t *item, const cc_state_record *p, const char *now, cc_error *err)
@@ -226,7 +229,7 @@ cc_status cc_rotate_item_set_pending(json_t *item, const cc_state_record *p, con
     if (st != CC_OK)
         return st;
     json_object_set_new(item, "pending", attr);
-    return item_bump(item, now, err);
+    return cc_rotate_item_bump(item, now, err);
 }
 
 cc_rotate_key_action cc_rotate_key_action_for(uint32_t key_version, uint32_t from, uint32_t to)
@@ -562,6 +565,12 @@ static cc_status write_pending(cc_rotation *rot, json_t *item, const cc_state_re
     if ((st = cc_rotate_item_condition(item, cond, &names, &values, err)) != CC_OK ||
         (st = cc_rotate_item_set_pending(item, pending, now, err)) != CC_OK)
         goto out;
+    if (strcmp(rec->mode, "kms") != 0 && /* rotate mode --to kms: the promotion also switches the mode */
+        json_object_set_new(json_object_get(json_object_get(item, "pending"), "M"), "to_mode",
+                            json_pack("{s:s}", "S", "kms")) != 0) {
+        st = cc_error_set(err, CC_ENOMEM, "out of memory");
+        goto out;
+    }
     st = put_item(rot, item, cond, names, values, err);
     if (st == CC_ECONFLICT) {
         /* Our own write may have landed before a retry: the stored check then is ours. */
@@ -766,8 +775,14 @@ static cc_status promote(cc_rotation *rot, uint32_t from, uint32_t to, cc_error 
         } else {
             snprintf(pending.mode, sizeof pending.mode, "%s", rec.mode);
             cc_state_now(now);
+            /* rotate mode --to kms: the pending entry says so; the mode and the q_* attributes change with it */
+            const char *to_mode = json_string_value(
+                json_object_get(json_object_get(json_object_get(json_object_get(item, "pending"), "M"), "to_mode"), "S"));
+            int to_kms = to_mode && strcmp(to_mode, "kms") == 0;
             if ((st = cc_rotate_item_condition(item, cond, &names, &values, err)) == CC_OK &&
-                (st = cc_rotate_item_install(item, &pending, now, err)) == CC_OK)
+                (st = cc_rotate_item_install(item, &pending, now, err)) == CC_OK && to_kms)
+                st = cc_rotate_item_to_kms_mode(item, err);
+            if (st == CC_OK)
                 st = put_item(rot, item, cond, names, values, err);
         }
         cc_state_record_clear(&rec);
@@ -789,13 +804,18 @@ static cc_status drive(cc_rotation *rot, int fresh, cc_error *err)
     cc_state_record rec, pending;
     int hp = 0;
     set_phase(rot, "prepare");
+    pthread_mutex_lock(&rot->lock);
+    int want_kms = strcmp(rot->want_mode, "kms") == 0; /* rotate mode --to kms */
+    rot->want_mode[0] = '\0';
+    pthread_mutex_unlock(&rot->lock);
     pthread_mutex_lock(&rot->op);
     cc_status st = read_item(rot, &item, &rec, &pending, &hp, err);
     if (st == CC_OK && !hp) {
         if (!fresh)
             st = cc_error_set(err, CC_ENOTFOUND, "no master-key rotation is pending");
-        else if (strcmp(rec.mode, "kms") != 0)
-            st = cc_error_set(err, CC_ECONFLICT, "master-key rotation: mode \"%s\" is not supported here", rec.mode);
+        else if (strcmp(rec.mode, "kms") != 0 && !(strcmp(rec.mode, "quorum") == 0 && rec.quorum.complete && want_kms))
+            st = cc_error_set(err, CC_ECONFLICT, "master-key rotation: mode \"%s\" is not supported here (rotate "
+                              "mode --to kms moves a quorum chamber to KMS-only with a new master key)", rec.mode);
         else if (!cc_chamber_holds_version(ch, rec.version))
             st = cc_error_set(err, CC_EUNAVAILABLE, "this replica does not hold master-key version %u",
                               (unsigned)rec.version);
@@ -925,6 +945,54 @@ static cc_status start_driver(cc_rotation *rot, int fresh, cc_error *err)
     return CC_OK;
 }
 
+cc_status cc_rotate_item_to_kms_mode(json_t *item, cc_error *err)
+{
+    if (json_object_set_new(item, "mode", json_pack("{s:s}", "S", "kms")) != 0)
+        return cc_error_set(err, CC_ENOMEM, "out of memory");
+    const char *key;
+    json_t *v, *del = json_array();
+    if (!del)
+        return cc_error_set(err, CC_ENOMEM, "out of memory");
+    json_object_foreach(item, key, v)
+        if (strncmp(key, "q_", 2) == 0)
+            json_array_append_new(del, json_string(key));
+    size_t i;
+    json_array_foreach(del, i, v)
+        json_object_del(item, json_string_value(v));
+    json_decref(del);
+    return CC_OK;
+}
+
+cc_status cc_chamber_rotate_mode(cc_chamber *ch, const char *to, cc_error *err)
+{
+    cc_rotation *rot = cc_chamber_rotation(ch);
+    if (!to || strcmp(to, "kms") != 0)
+        return cc_error_set(err, CC_EINVAL, "to: only \"kms\" is supported (quorum → kms); KMS-only → quorum is not "
+                            "implemented (docs/chamber.md, rotate mode)");
+    if (!rot || cc_chamber_state(ch) != CC_CHAMBER_UNSEALED)
+        return cc_error_set(err, cc_chamber_can_sign(ch) ? CC_ECONFLICT : CC_EUNAVAILABLE,
+                            "rotate mode: the chamber must be unsealed with no rotation running (state %s)",
+                            cc_chamber_state_name(cc_chamber_state(ch)));
+    pthread_mutex_lock(&rot->lock);
+    int pending = rot->have_pending, quorum = rot->have_record && strcmp(rot->record.mode, "quorum") == 0;
+    pthread_mutex_unlock(&rot->lock);
+    if (pending)
+        return cc_error_set(err, CC_ECONFLICT, "rotate mode: a master-key rotation is pending; let it finish (rotate "
+                            "master resumes it) first");
+    if (!quorum)
+        return cc_error_set(err, CC_ECONFLICT, "rotate mode: the chamber is not in mode quorum (already kms?)");
+    pthread_mutex_lock(&rot->lock);
+    snprintf(rot->want_mode, sizeof rot->want_mode, "kms");
+    pthread_mutex_unlock(&rot->lock);
+    cc_status st = start_driver(rot, 1, err);
+    if (st != CC_OK) {
+        pthread_mutex_lock(&rot->lock);
+        rot->want_mode[0] = '\0';
+        pthread_mutex_unlock(&rot->lock);
+    }
+    return st;
+}
+
 cc_status cc_chamber_rotate_master(cc_chamber *ch, int *resumed, cc_error *err)
 {
     cc_rotation *rot = cc_chamber_rotation(ch);
@@ -956,8 +1024,28 @@ cc_status cc_rotation_new(cc_chamber *ch, const char *key_table, unsigned test_d
     pthread_mutex_init(&rot->lock, NULL);
     pthread_cond_init(&rot->cv, NULL);
     snprintf(rot->phase, sizeof rot->phase, "idle");
+    cc_status st = cc_quorum_rotation_new(ch, &rot->qrot, err); /* rotate quorum */
+    if (st != CC_OK) {
+        pthread_mutex_destroy(&rot->op);
+        pthread_mutex_destroy(&rot->lock);
+        pthread_cond_destroy(&rot->cv);
+        free(rot);
+        return st;
+    }
     *out = rot;
     return CC_OK;
+}
+
+cc_quorum_rotation *cc_rotate_quorum_state(cc_rotation *rot) { return rot ? rot->qrot : NULL; }
+int cc_rotate_op_trylock(cc_rotation *rot) { return pthread_mutex_trylock(&rot->op) == 0; }
+void cc_rotate_op_unlock(cc_rotation *rot) { pthread_mutex_unlock(&rot->op); }
+
+int cc_rotate_master_busy(cc_rotation *rot)
+{
+    pthread_mutex_lock(&rot->lock);
+    int busy = rot->running || rot->have_pending;
+    pthread_mutex_unlock(&rot->lock);
+    return busy;
 }
 
 void cc_rotation_free(cc_rotation *rot)
@@ -975,6 +1063,7 @@ void cc_rotation_free(cc_rotation *rot)
     cc_state_record_clear(&rot->record);
     cc_state_record_clear(&rot->pending);
     cc_secret_free(rot->prebuilt, CC_MASTER_KEY_LEN);
+    cc_quorum_rotation_free(rot->qrot); /* rotate quorum: wipes the in-memory set */
     pthread_mutex_destroy(&rot->op);
     pthread_mutex_destroy(&rot->lock);
     pthread_cond_destroy(&rot->cv);
@@ -1103,6 +1192,7 @@ void cc_rotate_poll(cc_rotation *rot)
 {
     if (!rot || !cc_chamber_can_sign(rot->ch))
         return;
+    cc_quorum_rotation_poll(rot); /* rotate quorum: retries a switch that failed */
     time_t now = time(NULL);
     cc_state_record rec, pend;
     memset(&rec, 0, sizeof rec);
@@ -1173,6 +1263,7 @@ void cc_rotate_status_json(cc_rotation *rot, json_t *status)
         json_object_set_new(r, "revision", json_integer((json_int_t)rot->revision));
         if (rot->last_error[0])
             json_object_set_new(r, "last_error", json_string(rot->last_error));
+        cc_quorum_rotation_status(rot->qrot, r); /* rotate quorum: rotation.quorum (leaf lock) */
         json_object_set_new(status, "rotation", r);
     }
     pthread_mutex_unlock(&rot->lock);

@@ -29,8 +29,10 @@
  * State item attributes added by this module (chamber/state.h has the rest):
  *   revision  N  bumped by every rotation write; rotation writes are
  *                conditional on it (and on version and updated_at)
- *   pending   M  {version N, threshold N, check B, shares L, started_at S}:
- *                shares encoded as the item's own `shares`
+ *   pending   M  {version N, threshold N, check B, shares L, started_at S,
+ *                to_mode S (optional)}: shares encoded as the item's own
+ *                `shares`; to_mode "kms" (rotate mode) makes the promotion also
+ *                set mode "kms" and drop the q_* attributes
  */
 #ifndef CC_CHAMBER_ROTATE_H
 #define CC_CHAMBER_ROTATE_H
@@ -65,6 +67,52 @@ cc_status cc_chamber_rotate_kms(cc_chamber *ch, const char *const *kms_key_arns,
  * pending entry existed).  CC_ECONFLICT when one is already running here.
  */
 cc_status cc_chamber_rotate_master(cc_chamber *ch, int *resumed, cc_error *err);
+
+/*
+ * rotate quorum (alias rotate unseal; chamber/rotate_quorum.c): a new operator
+ * set / threshold for the same master key, in operator-quorum mode while
+ * unsealed.  Starts it (nothing written) and answers the K one-time
+ * registration tokens {name: token}; the switch to the new set is one
+ * conditional write once all K registered on this replica.  CC_EINVAL names
+ * the field; CC_ECONFLICT in another mode / with another rotation;
+ * CC_EUNAVAILABLE when sealed or this replica does not hold the operator part.
+ * kdf: Argon2id parameters for the new passphrases (NULL: the current set's).
+ * Calling it again while one awaits registration replaces it.
+ */
+cc_status cc_chamber_rotate_quorum(cc_chamber *ch, const char *const *names, size_t k, unsigned threshold,
+                                   const cc_quorum_kdf *kdf, json_t **tokens, cc_error *err);
+/* 1 when token is a registration token of the operator-set rotation this replica holds. */
+int cc_rotate_quorum_owns_token(cc_rotation *rot, const char *token);
+/* Registers a new operator of that rotation (cc_chamber_register's contract); the last one triggers the switch. */
+cc_status cc_rotate_quorum_register(cc_chamber *ch, const char *token, cc_quorum_kind kind, const uint8_t *secret,
+                                    size_t len, char name[CC_QUORUM_NAME_MAX + 1], cc_error *err);
+
+/*
+ * rotate mode --to kms: a quorum chamber moves to KMS-only with a NEW master
+ * key (version v+1, KMS-only shares): a master-key rotation whose pending
+ * entry carries to_mode "kms"; its promotion also sets mode "kms" and drops
+ * the q_* attributes.  Background, as cc_chamber_rotate_master (progress in
+ * status.rotation).  CC_EINVAL for another target (KMS-only → quorum is not
+ * implemented); CC_ECONFLICT in KMS-only mode or with a rotation pending.
+ */
+cc_status cc_chamber_rotate_mode(cc_chamber *ch, const char *to, cc_error *err);
+/* Sets mode "kms" and removes every q_* attribute of a state item (the promotion of a rotation to kms). */
+cc_status cc_rotate_item_to_kms_mode(json_t *item, cc_error *err);
+
+/* ---- between rotate.c and rotate_quorum.c */
+typedef struct cc_quorum_rotation cc_quorum_rotation;
+cc_status cc_quorum_rotation_new(cc_chamber *ch, cc_quorum_rotation **out, cc_error *err);
+void cc_quorum_rotation_free(cc_quorum_rotation *q);
+void cc_quorum_rotation_poll(cc_rotation *rot);
+void cc_quorum_rotation_status(cc_quorum_rotation *q, json_t *rotation);
+cc_quorum_rotation *cc_rotate_quorum_state(cc_rotation *rot);
+/* rot's state-item write lock: 1 when taken. */
+int cc_rotate_op_trylock(cc_rotation *rot);
+void cc_rotate_op_unlock(cc_rotation *rot);
+/* 1 when a master-key rotation runs here or a pending entry was last read. */
+int cc_rotate_master_busy(cc_rotation *rot);
+/* Bumps revision and sets updated_at of a state item. */
+cc_status cc_rotate_item_bump(json_t *item, const char *now, cc_error *err);
 
 /* ---------------------------------------------------------------- hooks called by chamber.c */
 
@@ -117,6 +165,8 @@ const uint8_t *cc_chamber_other_master_locked(cc_chamber *ch, uint32_t *version)
 void cc_chamber_set_rotating(cc_chamber *ch, int on);
 /* Replaces the chamber's copy of the state record (after this module wrote the item). */
 void cc_chamber_replace_record(cc_chamber *ch, const cc_state_record *rec);
+/* The chamber's operator-quorum session (the held parts, chamber/quorum_session.h). */
+struct cc_quorum_session *cc_chamber_quorum_session(cc_chamber *ch);
 
 /* ---------------------------------------------------------------- pure parts (tests/chamber/test_rotate.c) */
 

@@ -47,6 +47,7 @@ typedef struct op_args {
     char atls_pin[CC_ATLS_PIN_MAX]; /* set once the signer's aTLS certificate verified */
     /* operator quorum (issue 7) */
     const char *operators, *operator_threshold, *argon2_t, *argon2_m, *argon2_p;
+    const char *to; /* rotate mode --to */
     const char *registration_token, *passphrase, *yubikey_response, *operator_name;
 } op_args;
 
@@ -75,6 +76,11 @@ static void usage(FILE *f)
             "  rotate kms --kms-key-arns ARN,ARN,... --kms-threshold M\n"
             "           re-wrap the master key for a new KMS key set / threshold (the old keys stop unsealing)\n"
             "  rotate master   a new master key; every stored key re-sealed in the background (status.rotation)\n"
+            "  rotate quorum --operators dave,erin,frank --operator-threshold T [--argon2-...]   (alias rotate unseal)\n"
+            "           a new operator set for the same master key: prints one-time registration tokens; the old\n"
+            "           operators unseal until every new one has registered with that replica, then no longer\n"
+            "  rotate mode --to kms   operator quorum → KMS-only: a new master key (every stored key re-sealed\n"
+            "           in the background, status.rotation); the operators no longer unseal afterwards\n"
             "  generate-root-token          a new root token (needs a root token; the old one keeps working)\n"
             "  auth policy list             auth policies (root token)\n"
             "  auth policy get NAME\n"
@@ -351,15 +357,36 @@ static int cmd_init(const op_args *a)
     return rc;
 }
 
-/* ---- rotation (issue 7): operator rotate kms|master ---- */
+/* ---- rotation (issue 7): operator rotate kms|master|quorum ---- */
 static int cmd_rotate(const op_args *a)
 {
     const char *kind = a->npos > 0 ? a->pos[0] : NULL;
     if (kind && strcmp(kind, "master") == 0)
         return call(a, "POST", "rotate/master", "{}");
+    if (kind && (strcmp(kind, "quorum") == 0 || strcmp(kind, "unseal") == 0)) { /* a new operator set */
+        if (!a->operators || !a->operator_threshold) {
+            fprintf(stderr, "containment-chamber operator rotate %s: --operators a,b,... and --operator-threshold T "
+                            "are required\n", kind);
+            return 2;
+        }
+        json_t *body = json_object();
+        if (!body || quorum_init_fields(a, body) != 0) {
+            json_decref(body);
+            return 2;
+        }
+        return quorum_send(a, "rotate/quorum", body); /* the answer holds the registration tokens (shown once) */
+    }
+    if (kind && strcmp(kind, "mode") == 0) { /* rotate mode --to kms */
+        if (!a->to || strcmp(a->to, "kms") != 0) {
+            fprintf(stderr, "containment-chamber operator rotate mode: --to kms is required (KMS-only → quorum is not "
+                            "implemented)\n");
+            return 2;
+        }
+        return call(a, "POST", "rotate/mode", "{\"to\":\"kms\"}");
+    }
     if (!kind || strcmp(kind, "kms") != 0) {
-        fprintf(stderr, "containment-chamber operator rotate: expected `kms` or `master`, not '%s'\n",
-                kind ? kind : "");
+        fprintf(stderr, "containment-chamber operator rotate: expected `kms`, `master`, `quorum`, `unseal` or `mode`, "
+                        "not '%s'\n", kind ? kind : "");
         return 2;
     }
     char *end = NULL;
@@ -598,6 +625,7 @@ int cc_cmd_operator(int argc, char **argv)
             /* operator quorum (issue 7) */
             {"--operators", offsetof(op_args, operators)},
             {"--operator-threshold", offsetof(op_args, operator_threshold)},
+            {"--to", offsetof(op_args, to)}, /* rotate mode */
             {"--argon2-iterations", offsetof(op_args, argon2_t)},
             {"--argon2-memory-kib", offsetof(op_args, argon2_m)},
             {"--argon2-parallelism", offsetof(op_args, argon2_p)},

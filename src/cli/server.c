@@ -28,6 +28,7 @@
 #include "chamber/unwrap.h" /* Nitro (issue 8) */
 #include "enclave/tee.h"    /* Nitro (issue 8) */
 #include "api/atls_listener.h" /* Nitro (issue 8) */
+#include "enclave/relay.h"       /* Nitro (issue 8) */
 #include "keys/dynamodb.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -154,6 +155,30 @@ int cc_cmd_server(int argc, char **argv)
         }
         cc_log(CC_LOG_INFO, "tee: nitro; shares are decrypted with KMS Recipient (attestation)", "nsm",
                nsm->ops->name, NULL);
+    }
+    /* the enclave's relays (tee.relays): API over vsock in, AWS endpoints through the parent out */
+    cc_relay *relays = NULL;
+    static char *relay_bufs[CC_CONFIG_MAX_PATHS];
+    if (cfg.tee_relay_count) {
+        cc_relay_route routes[CC_CONFIG_MAX_PATHS];
+        cc_status rst = CC_OK;
+        for (size_t i = 0; i < cfg.tee_relay_count && rst == CC_OK; i++) {
+            relay_bufs[i] = strdup(cfg.tee_relays[i]);
+            rst = relay_bufs[i] ? cc_relay_route_parse(relay_bufs[i], &routes[i], &err)
+                                : cc_error_set(&err, CC_ENOMEM, "out of memory");
+            if (rst != CC_OK)
+                cc_error_prefix(&err, "tee.relays[%zu]", i);
+        }
+        if (rst == CC_OK && cc_relay_start(routes, cfg.tee_relay_count, NULL, &relays, &err) != CC_OK)
+            rst = cc_error_prefix(&err, "tee.relays");
+        if (rst != CC_OK) {
+            for (size_t i = 0; i < cfg.tee_relay_count; i++)
+                free(relay_bufs[i]);
+            cc_unwrapper_free(unwrapper);
+            cc_nsm_close(nsm);
+            cc_config_free(&cfg);
+            return fail(&err);
+        }
     }
     /* end Nitro */
     cc_tls_files tls_files = {cfg.tls_cert_path, cfg.tls_key_path, cfg.tls_client_ca_path};
@@ -348,6 +373,9 @@ out:
     cc_chamber_close(app.chamber);
     cc_unwrapper_free(unwrapper); /* Nitro (issue 8): after the chamber, which borrows it */
     cc_nsm_close(nsm);
+    cc_relay_stop(relays); /* Nitro (issue 8): after everything that talks through them */
+    for (size_t i = 0; i < CC_CONFIG_MAX_PATHS; i++)
+        free(relay_bufs[i]);
     cc_aws_credentials_provider_free(keys_creds);
     cc_aws_http_free(keys_http);
     cc_slashing_close(app.slashing);

@@ -189,6 +189,10 @@ static const cc_config_key cc_config_keys[] = {
     K_U32("tee.atls.renew_interval_seconds", tee_atls_renew_seconds, 10, 86400, "1800",
           "nitro, tls.mode atls: a fresh key, document and certificate this often (and before the document's"
           " certificate expires)."),
+    K_LIST("tee.relays", tee_relays, tee_relay_count,
+           "nitro: byte relays inside the enclave, each \"NAME LISTEN CONNECT\" with tcp:HOST:PORT / vsock:CID:PORT"
+           " addresses, e.g. \"api vsock:-1:9000 tcp:127.0.0.1:9000\" (the API over vsock) and"
+           " \"kms tcp:127.0.0.1:443 vsock:3:8000\" (KMS through the parent; map the AWS host name to 127.0.0.1)."),
     K_ENUM("log.level", log_level, log_values, "info",
            "Lowest log level written (JSON lines on stderr)."),
 };
@@ -981,6 +985,8 @@ cc_status cc_config_validate(const cc_config *cfg, cc_error *err)
         return cc_error_set(err, CC_ECONFIG, "tee.auto_unseal.kms_key_arn: needs tee.platform nitro");
     if (cfg->tee_auto_unseal_kms_key_arn[0] && !cfg->signer_state_table[0])
         return cc_error_set(err, CC_ECONFIG, "tee.auto_unseal.kms_key_arn: needs signer_state.table");
+    if (cfg->tee_relay_count && !nitro)
+        return cc_error_set(err, CC_ECONFIG, "tee.relays: needs tee.platform nitro");
     if (nitro && strcmp(cfg->tee_nsm, "simulated") == 0 && !cfg->tee_nsm_sim_state_dir[0])
         return cc_error_set(err, CC_ECONFIG, "tee.nsm_simulator.state_dir: required when tee.nsm is simulated");
 

@@ -90,6 +90,8 @@ typedef struct cc_config {
     size_t tee_nsm_sim_pcr_count;
     char tee_auto_unseal_kms_key_arn[2049]; /* tee.auto_unseal.kms_key_arn ("" = no auto-unseal blob) */
     uint32_t tee_atls_renew_seconds;       /* tee.atls.renew_interval_seconds [1800] */
+    char *tee_relays[CC_CONFIG_MAX_PATHS]; /* tee.relays ["NAME LISTEN CONNECT", ...] (enclave/relay.h) */
+    size_t tee_relay_count;
     /* logging */
     char log_level[16];                    /* log.level [info] */
 } cc_config;

@@ -273,6 +273,18 @@ fail:
     return st;
 }
 
+cc_status cc_relay_route_parse(char *buf, cc_relay_route *out, cc_error *err)
+{
+    char *save = NULL, *f[4] = {NULL, NULL, NULL, NULL};
+    int n = 0;
+    for (char *t = strtok_r(buf, " \t", &save); t && n < 4; t = strtok_r(NULL, " \t", &save))
+        f[n++] = t;
+    if (n != 3)
+        return cc_error_set(err, CC_EINVAL, "expected \"NAME LISTEN CONNECT\"");
+    *out = (cc_relay_route){f[0], f[1], f[2]};
+    return CC_OK;
+}
+
 uint32_t cc_relay_port(const cc_relay *r, size_t i) { return i < r->n ? r->routes[i].port : 0; }
 
 unsigned long cc_relay_connections(cc_relay *r, size_t i)

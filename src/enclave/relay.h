@@ -35,6 +35,12 @@ typedef struct cc_relay cc_relay;
 
 cc_status cc_relay_start(const cc_relay_route *routes, size_t n, const char *capture_dir, cc_relay **out,
                          cc_error *err);
+/*
+ * Parses "NAME LISTEN CONNECT" (single spaces or tabs between the three) into
+ * out, pointing into buf (a copy the caller keeps alive).
+ */
+cc_status cc_relay_route_parse(char *buf, cc_relay_route *out, cc_error *err);
+
 /* The port route i listens on (after port 0). */
 uint32_t cc_relay_port(const cc_relay *r, size_t i);
 /* Connections relayed so far on route i. */

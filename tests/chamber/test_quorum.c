@@ -425,6 +425,66 @@ TEST(pending_registration_held_in_session)
     cc_quorum_session_free(s);
 }
 
+/* rotation (issue 7): the parts an unsealed session holds for `rotate quorum`, and their wipe */
+TEST(parts_held_while_unsealed)
+{
+    cc_quorum_record q;
+    uint8_t kms[32], op[32], shares[96], master[32], check[32], got[32], pk[32], po[32];
+    char tok[3][CC_QUORUM_TOKEN_LEN + 1];
+    fixture(&q, kms, op, shares, tok);
+    CHECK(cc_quorum_derive_master(kms, op, 1, master, NULL) == CC_OK);
+    CHECK(cc_master_check(master, 1, check, NULL) == CC_OK);
+    CHECK(cc_quorum_register(&q.ops[0], 1, CC_QUORUM_KIND_PASSPHRASE, &SMALL, (const uint8_t *)PASS_A,
+                             strlen(PASS_A), shares, NULL) == CC_OK);
+    CHECK(cc_quorum_register(&q.ops[1], 1, CC_QUORUM_KIND_PASSPHRASE, &SMALL, (const uint8_t *)PASS_B,
+                             strlen(PASS_B), shares + 32, NULL) == CC_OK);
+    cc_quorum_session *s = cc_quorum_session_new();
+    cc_error e;
+    int complete = 0;
+    CHECK(cc_quorum_session_parts(s, 1, pk, po, &e) == CC_EUNAVAILABLE); /* sealed: nothing held */
+    cc_quorum_session_set_kms_part(s, kms);
+    CHECK(cc_quorum_session_submit(s, &q, 1, check, "alice", (const uint8_t *)PASS_A, strlen(PASS_A), 60, got,
+                                   &complete, NULL) == CC_OK && !complete);
+    CHECK(cc_quorum_session_parts(s, 1, pk, po, &e) == CC_EUNAVAILABLE); /* not before the unseal completes */
+    CHECK(cc_quorum_session_submit(s, &q, 1, check, "bob", (const uint8_t *)PASS_B, strlen(PASS_B), 60, got,
+                                   &complete, NULL) == CC_OK && complete);
+    CHECK(cc_quorum_session_parts(s, 1, pk, po, NULL) == CC_OK);
+    CHECK(memcmp(pk, kms, 32) == 0 && memcmp(po, op, 32) == 0);
+    CHECK(cc_quorum_session_parts(s, 2, pk, po, &e) == CC_ECONFLICT); /* another master version */
+    cc_quorum_session_wipe(s, 0);                                      /* a seal drops them */
+    CHECK(cc_quorum_session_parts(s, 1, pk, po, &e) == CC_EUNAVAILABLE);
+
+    /* a wrong KMS part: the unseal fails, nothing is held */
+    uint8_t wrong[32];
+    RAND_bytes(wrong, 32);
+    cc_quorum_session_set_kms_part(s, wrong);
+    CHECK(cc_quorum_session_submit(s, &q, 1, check, "alice", (const uint8_t *)PASS_A, strlen(PASS_A), 60, got,
+                                   &complete, NULL) == CC_OK);
+    CHECK(cc_quorum_session_submit(s, &q, 1, check, "bob", (const uint8_t *)PASS_B, strlen(PASS_B), 60, got,
+                                   &complete, &e) == CC_ECRYPTO && !complete);
+    CHECK(cc_quorum_session_parts(s, 1, pk, po, &e) == CC_EUNAVAILABLE);
+
+    /* the init replica: the last registration rebuilds operator_part from the pending shares */
+    const char *id = "00112233445566778899aabbccddeeff";
+    CHECK(cc_quorum_session_hold_pending(s, id, shares, 3, master, NULL) == CC_OK);
+    cc_quorum_session_hold_pending_kms_part(s, id, kms);
+    cc_quorum_session_finish_registration(s, id, 2, 1, 1);
+    CHECK(!cc_quorum_session_pending_for(s, id));
+    CHECK(cc_quorum_session_parts(s, 1, pk, po, NULL) == CC_OK);
+    CHECK(memcmp(pk, kms, 32) == 0 && memcmp(po, op, 32) == 0);
+    /* keep = 0 (sealed meanwhile): nothing held */
+    CHECK(cc_quorum_session_hold_pending(s, id, shares, 3, master, NULL) == CC_OK);
+    cc_quorum_session_hold_pending_kms_part(s, id, kms);
+    cc_quorum_session_finish_registration(s, id, 2, 1, 0);
+    CHECK(cc_quorum_session_parts(s, 1, pk, po, &e) == CC_EUNAVAILABLE);
+    /* pending secrets that do not derive the pending master: nothing held */
+    CHECK(cc_quorum_session_hold_pending(s, id, shares, 3, master, NULL) == CC_OK);
+    cc_quorum_session_hold_pending_kms_part(s, id, wrong);
+    cc_quorum_session_finish_registration(s, id, 2, 1, 1);
+    CHECK(cc_quorum_session_parts(s, 1, pk, po, &e) == CC_EUNAVAILABLE);
+    cc_quorum_session_free(s);
+}
+
 int main(void)
 {
     RUN(argon2id_reference_vector);
@@ -436,5 +496,6 @@ int main(void)
     RUN(neither_part_alone_gives_the_master);
     RUN(session_threshold_wrong_and_window);
     RUN(pending_registration_held_in_session);
+    RUN(parts_held_while_unsealed);
     TEST_MAIN_END();
 }

@@ -277,6 +277,25 @@ TEST(protocol_walk_crash_after_every_step)
     cc_state_record_clear(&pend);
 }
 
+/* rotate mode --to kms: the promotion sets mode kms and drops exactly the q_* attributes */
+TEST(item_to_kms_mode)
+{
+    json_t *item = json_pack("{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:[]}, s:{s:s}, s:{s:s}}", "pk", "S",
+                             "STATE", "mode", "S", "quorum", "q_init_id", "S", "00ff", "q_threshold", "N", "2",
+                             "q_kms_check", "B", "AAAA", "q_operators", "L", "version", "N", "2", "quirk", "S", "kept");
+    CHECK(item != NULL);
+    CHECK(cc_rotate_item_to_kms_mode(item, NULL) == CC_OK);
+    CHECK(strcmp(json_string_value(json_object_get(json_object_get(item, "mode"), "S")), "kms") == 0);
+    const char *key;
+    json_t *v;
+    int q = 0;
+    json_object_foreach(item, key, v) q += strncmp(key, "q_", 2) == 0;
+    CHECK_EQ_INT(q, 0);
+    CHECK(json_object_get(item, "pk") && json_object_get(item, "version") && json_object_get(item, "quirk"));
+    CHECK_EQ_INT(json_object_size(item), 4);
+    json_decref(item);
+}
+
 int main(void)
 {
     RUN(resplit_every_subset);
@@ -286,5 +305,6 @@ int main(void)
     RUN(item_transforms_keep_other_attributes);
     RUN(key_actions);
     RUN(protocol_walk_crash_after_every_step);
+    RUN(item_to_kms_mode);
     TEST_MAIN_END();
 }

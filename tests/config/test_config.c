@@ -576,6 +576,45 @@ static char *generate(int commented, size_t *len)
     return buf;
 }
 
+/* Nitro runtime (issue 8): tee.* keys and how they must hang together. */
+TEST(nitro_rules)
+{
+    cc_config c;
+    cc_error err;
+    cc_config_defaults(&c);
+    CHECK_EQ_STR(c.tee_nsm, "device");
+    CHECK_EQ_STR(c.tee_nsm_device_path, "/dev/nsm");
+    CHECK_EQ_INT(c.tee_atls_renew_seconds, 1800);
+    CHECK(cc_config_set(&c, "tls.mode", "atls", &err) == CC_OK);
+    CHECK(cc_config_validate(&c, &err) == CC_ECONFIG);
+    HAS(err.msg, "tls.mode: atls needs tee.platform nitro");
+    CHECK(cc_config_set(&c, "tee.platform", "nitro", &err) == CC_OK);
+    CHECK_MSG(cc_config_validate(&c, &err) == CC_OK, "%s", err.msg);
+    CHECK(cc_config_set(&c, "tls.mode", "file", &err) == CC_OK);
+    cc_config_set(&c, "tls.file.cert_path", "c.pem", NULL);
+    cc_config_set(&c, "tls.file.key_path", "k.pem", NULL);
+    CHECK(cc_config_validate(&c, &err) == CC_ECONFIG);
+    HAS(err.msg, "must be atls when tee.platform is nitro");
+    cc_config_set(&c, "tls.mode", "atls", NULL);
+    CHECK(cc_config_set(&c, "tee.nsm", "simulated", &err) == CC_OK);
+    CHECK(cc_config_validate(&c, &err) == CC_ECONFIG);
+    HAS(err.msg, "tee.nsm_simulator.state_dir: required");
+    cc_config_set(&c, "tee.nsm_simulator.state_dir", "/tmp/sim", NULL);
+    CHECK_MSG(cc_config_validate(&c, &err) == CC_OK, "%s", err.msg);
+    CHECK(cc_config_set(&c, "tee.nsm", "emulated", &err) == CC_ECONFIG);
+    CHECK(cc_config_set(&c, "tee.auto_unseal.kms_key_arn", "arn:aws:kms:eu-west-1:1:key/x", &err) == CC_OK);
+    CHECK(cc_config_validate(&c, &err) == CC_ECONFIG);
+    HAS(err.msg, "tee.auto_unseal.kms_key_arn: needs signer_state.table");
+    cc_config_set(&c, "signer_state.table", "t", NULL);
+    CHECK_MSG(cc_config_validate(&c, &err) == CC_OK, "%s", err.msg);
+    cc_config_set(&c, "tee.platform", "none", NULL);
+    cc_config_set(&c, "tls.mode", "disabled", NULL);
+    CHECK(cc_config_validate(&c, &err) == CC_ECONFIG);
+    HAS(err.msg, "tee.auto_unseal.kms_key_arn: needs tee.platform nitro");
+    CHECK(cc_config_set(&c, "tee.atls.renew_interval_seconds", "5", &err) == CC_ECONFIG);
+    cc_config_free(&c);
+}
+
 TEST(example_file)
 {
     size_t glen, flen;
@@ -630,6 +669,7 @@ int main(void)
     RUN(lists);
     RUN(validation);
     RUN(backup_recipients);
+    RUN(nitro_rules);
     RUN(example_file);
     TEST_MAIN_END();
 }

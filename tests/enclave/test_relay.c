@@ -180,6 +180,14 @@ TEST(relay_roundtrip_capture_stop)
 
 TEST(bad_routes)
 {
+    char ok[] = "kms tcp:127.0.0.1:443\tvsock:3:8000", two[] = "kms tcp:127.0.0.1:443", four[] = "a b c d";
+    cc_relay_route rt;
+    cc_error e;
+    CHECK(cc_relay_route_parse(ok, &rt, &e) == CC_OK && strcmp(rt.name, "kms") == 0 &&
+          strcmp(rt.listen, "tcp:127.0.0.1:443") == 0 && strcmp(rt.connect, "vsock:3:8000") == 0);
+    CHECK(cc_relay_route_parse(two, &rt, &e) == CC_EINVAL && strstr(e.msg, "NAME LISTEN CONNECT"));
+    CHECK(cc_relay_route_parse(four, &rt, &e) == CC_EINVAL);
+
     cc_error err;
     cc_relay *r = NULL;
     cc_relay_route bad_name[1] = {{"a b", "tcp:127.0.0.1:0", "tcp:127.0.0.1:1"}};

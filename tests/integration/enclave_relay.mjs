@@ -40,7 +40,10 @@ function spawnLogged(args, log, env) {
   return p;
 }
 async function waitHttp(url, ms = 20000) {
-  for (let t = 0; t < ms; t += 50) { try { const r = await fetch(url); if (r.status) return true; } catch { /* not yet */ } await sleep(50); }
+  for (let t = 0; t < ms; t += 50) {
+    try { const r = await fetch(url, { signal: AbortSignal.timeout(2000) }); if (r.status) return true; } catch { /* not yet */ }
+    await sleep(50);
+  }
   return false;
 }
 async function waitFor(fn, ms = 20000) { for (let t = 0; t < ms; t += 100) { const v = await fn(); if (v) return v; await sleep(100); } return null; }
@@ -70,14 +73,18 @@ try {
   const frontPort = front.address().port;
 
   const [httpPort, tlsPort, pApi, pAtls, pKms] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  // The enclave's own relays (tee.relays); their tcp listeners stand in for vsock ones (no vsock loopback here).
+  const [eApi, eAtls, eKms] = [await freePort(), await freePort(), await freePort()];
   fs.writeFileSync(`${work}/parent.yaml`, `routes:
-  - {name: api, listen: "tcp:127.0.0.1:${pApi}", connect: "tcp:127.0.0.1:${httpPort}"}
-  - {name: api-atls, listen: "tcp:127.0.0.1:${pAtls}", connect: "tcp:127.0.0.1:${tlsPort}"}
+  - {name: api, listen: "tcp:127.0.0.1:${pApi}", connect: "tcp:127.0.0.1:${eApi}"}
+  - {name: api-atls, listen: "tcp:127.0.0.1:${pAtls}", connect: "tcp:127.0.0.1:${eAtls}"}
   - {name: kms, listen: "tcp:127.0.0.1:${pKms}", connect: "tcp:127.0.0.1:${frontPort}"}
 `);
   const parent = spawnLogged(["parent", "-c", `${work}/parent.yaml`], `${work}/parent.log`, { CC_TEST_RELAY_CAPTURE_DIR: cap });
   const parentUp = await waitFor(() => fs.readFileSync(`${work}/parent.log`, "utf8").includes("parent relay running"));
   expect(parentUp, "containment-chamber parent starts with three routes", fs.readFileSync(`${work}/parent.log`, "utf8"));
+  // Path of every exchange: client → parent relay → enclave relay (tee.relays) → signer, and
+  // signer → enclave relay → parent relay → TLS front → kms-local.
 
   const r0 = await run(["parent", "-c", "/nonexistent.yaml"]);
   expect(r0.code === 2 && r0.err.includes("/nonexistent.yaml"), "parent: a missing file is refused, naming it", r0.err);
@@ -101,12 +108,14 @@ network: mainnet
 key_sources: {filesystem: {paths: [${work}/keys]}}
 anti_slashing: {backend: sqlite, path: ${work}/slashing.sqlite}
 signer_state: {backend: dynamodb, table: relay-state, refresh_interval_seconds: 1}
-aws: {region: us-east-1, endpoint_urls: {dynamodb: "${ddbUrl}", kms: "https://127.0.0.1:${pKms}"}}
+aws: {region: us-east-1, endpoint_urls: {dynamodb: "${ddbUrl}", kms: "https://127.0.0.1:${eKms}"}}
 tls: {mode: atls, listen_port: ${tlsPort}}
 tee:
   platform: nitro
   nsm: simulated
   nsm_simulator: {state_dir: ${nsmDir}, pcrs: ["0=${PCR0}", "8=${PCR8}"]}
+  relays: ["api tcp:127.0.0.1:${eApi} tcp:127.0.0.1:${httpPort}", "api-atls tcp:127.0.0.1:${eAtls} tcp:127.0.0.1:${tlsPort}",
+           "kms tcp:127.0.0.1:${eKms} tcp:127.0.0.1:${pKms}"]
 `);
   const c = await run(["dynamodb", "create-tables", "-c", cfg]);
   if (c.code !== 0) throw new Error(`create-tables: ${c.out}${c.err}`);
@@ -114,6 +123,7 @@ tee:
     CC_TEST_ALLOW_NSM_SIMULATOR: "1" };
   let log = `${work}/server.enclave.0.log`;
   let enc = spawnLogged(["server", "-c", cfg], log, env);
+  await waitHttp(`http://127.0.0.1:${httpPort}/upcheck`); /* up first: a relayed connection to a closed port is refused */
   expect(await waitHttp(`http://127.0.0.1:${pApi}/upcheck`), "the signer answers through the relay's api route");
   const token = await waitFor(() => (fs.readFileSync(log, "utf8").match(/cc-setup-[0-9a-f]{32}/) || [null])[0]);
   const viaAtls = `https://127.0.0.1:${pAtls}`, root = `${nsmDir}/root.pem`;
@@ -130,7 +140,7 @@ tee:
   await killAndWait(enc, "SIGTERM");
   log = `${work}/server.enclave.1.log`;
   enc = spawnLogged(["server", "-c", cfg], log, env);
-  await waitHttp(`http://127.0.0.1:${pApi}/upcheck`);
+  await waitHttp(`http://127.0.0.1:${httpPort}/upcheck`);
   const st = await waitFor(async () => { try { const j = await (await fetch(`http://127.0.0.1:${pApi}/api/v1/chamber/status`)).json(); return j.state === "unsealed" ? j : null; } catch { return null; } });
   expect(st, "restart: unsealed with KMS Recipient through the relay's kms route (TLS to the KMS front)", fs.readFileSync(log, "utf8").slice(-1500));
   r = await run(["operator", "status", "--signer-url", viaAtls, "--attestation-root", root, "--expect-pcr0", PCR0]);

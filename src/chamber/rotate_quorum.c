@@ -1,0 +1,528 @@
+/*
+ * rotate_quorum.c — `rotate quorum` (alias `rotate unseal`): a new operator
+ * set / threshold for the SAME master key (rotate.h; docs/chamber.md
+ * "Rotation").
+ *
+ * master = HKDF(kms_part ‖ operator_part) (chamber/quorum.h), so the same
+ * master needs the same operator_part: an unsealed quorum replica holds both
+ * parts (quorum_session.h, wiped by a seal).  A rotation:
+ *
+ *   start     the held parts are checked (they must derive the master of the
+ *             item's version and its check), operator_part is re-split T-of-K
+ *             over the new operators (checked split), K one-time
+ *             registration tokens are made.  NOTHING is written: the new set,
+ *             its tokens' hashes and the shares live only in this replica's
+ *             memory (shares in cc_secret memory).  State awaiting_rotation.
+ *   register  each new operator registers against this replica with its
+ *             token (the ordinary `operator register`); its sealed share
+ *             is kept in memory.  The old operators still unseal meanwhile.
+ *   switch    when all K have registered: ONE conditional PutItem of the item
+ *             as read, q_* replaced by the new set (q_revision + 1, same
+ *             kms_check, a new q_init_id), `revision` bumped, everything
+ *             else — `pending` included — carried over; conditional on
+ *             revision, version and updated_at as read, after checking that
+ *             the item still holds the operator set the rotation started from.
+ *             A failed write is retried by the poller (the memory state stays).
+ *
+ * Abort: a seal (seal hook), a process restart, or a new `rotate quorum`
+ * (which replaces the one in memory) drops the in-memory set: the item was
+ * never touched, the old operators keep working, the new tokens are void.
+ *
+ * Locks: q->reg serialises registrations (one Argon2id at a time); q->lock
+ * guards the fields below and is a leaf (never held while calling the
+ * chamber: the seal hook takes it under the chamber's locks).  The switch
+ * takes rotate.c's state-item write lock.
+ */
+#include "chamber/rotate.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "aws/dynamodb.h"
+#include "chamber/master.h"
+#include "chamber/quorum_session.h"
+#include "util/log.h"
+#include "util/secret.h"
+
+#define SWITCH_RETRY_SECONDS 10
+
+struct cc_quorum_rotation {
+    cc_chamber *ch;
+    pthread_mutex_t reg;  /* one registration at a time */
+    pthread_mutex_t lock; /* everything below; a leaf */
+    int active;
+    unsigned long id;           /* bumped by every start / drop: a registration that saw it move is void */
+    unsigned long gen;          /* the chamber's seal generation at start */
+    cc_quorum_record *next;     /* the new set (public metadata + sealed shares as registered) */
+    uint8_t *shares;            /* K × 32, cc_secret memory: the new split of operator_part */
+    unsigned k;
+    uint32_t version;           /* master version the rotation is for */
+    char base_init_id[CC_QUORUM_INIT_ID_LEN + 1]; /* the operator set it replaces */
+    char started_at[32];
+    time_t switch_retry;
+    char last_error[CC_ERROR_MSG_MAX];
+    char last_result[64];
+};
+
+/* Under q->lock. */
+static void drop_locked(cc_quorum_rotation *q)
+{
+    if (q->shares)
+        cc_secret_free(q->shares, (size_t)q->k * CC_QUORUM_PART_LEN);
+    if (q->next) {
+        cc_secret_wipe(q->next, sizeof *q->next);
+        free(q->next);
+    }
+    q->shares = NULL;
+    q->next = NULL;
+    q->k = 0;
+    q->active = 0;
+    q->id++;
+}
+
+static void on_seal(void *arg) /* under the chamber's locks: q->lock only */
+{
+    cc_quorum_rotation *q = arg;
+    pthread_mutex_lock(&q->lock);
+    if (q->active) {
+        drop_locked(q);
+        snprintf(q->last_result, sizeof q->last_result, "aborted: sealed");
+    }
+    pthread_mutex_unlock(&q->lock);
+}
+
+cc_status cc_quorum_rotation_new(cc_chamber *ch, cc_quorum_rotation **out, cc_error *err)
+{
+    *out = NULL;
+    cc_quorum_rotation *q = calloc(1, sizeof *q);
+    if (!q)
+        return cc_error_set(err, CC_ENOMEM, "out of memory");
+    q->ch = ch;
+    pthread_mutex_init(&q->reg, NULL);
+    pthread_mutex_init(&q->lock, NULL);
+    cc_status st = cc_chamber_on_seal(ch, on_seal, q, err);
+    if (st != CC_OK) {
+        pthread_mutex_destroy(&q->reg);
+        pthread_mutex_destroy(&q->lock);
+        free(q);
+        return st;
+    }
+    *out = q;
+    return CC_OK;
+}
+
+void cc_quorum_rotation_free(cc_quorum_rotation *q)
+{
+    if (!q)
+        return;
+    pthread_mutex_lock(&q->lock);
+    drop_locked(q);
+    pthread_mutex_unlock(&q->lock);
+    pthread_mutex_destroy(&q->reg);
+    pthread_mutex_destroy(&q->lock);
+    free(q);
+}
+
+static unsigned registered_count(const cc_quorum_record *r)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < r->count; i++)
+        n += r->ops[i].registered != 0;
+    return n;
+}
+
+void cc_quorum_rotation_status(cc_quorum_rotation *q, json_t *rotation)
+{
+    if (!q || !rotation)
+        return;
+    pthread_mutex_lock(&q->lock);
+    json_t *j = json_object();
+    if (j) {
+        json_object_set_new(j, "active", json_boolean(q->active));
+        if (q->active && q->next) {
+            json_t *ops = json_array();
+            for (unsigned i = 0; ops && i < q->next->count; i++)
+                json_array_append_new(ops, json_pack("{s:s, s:b}", "name", q->next->ops[i].name, "registered",
+                                                     q->next->ops[i].registered));
+            json_object_set_new(j, "operators", ops ? ops : json_null());
+            json_object_set_new(j, "operator_threshold", json_integer(q->next->threshold));
+            json_object_set_new(j, "registered", json_integer(registered_count(q->next)));
+            json_object_set_new(j, "started_at", json_string(q->started_at));
+        }
+        if (q->last_result[0])
+            json_object_set_new(j, "last_result", json_string(q->last_result));
+        if (q->last_error[0])
+            json_object_set_new(j, "last_error", json_string(q->last_error));
+        json_object_set_new(rotation, "quorum", j);
+    }
+    pthread_mutex_unlock(&q->lock);
+}
+
+/* The state item as it is now (consistent read): raw item and parsed record. */
+static cc_status read_state(cc_chamber *ch, json_t **item, cc_state_record *rec, cc_error *err)
+{
+    *item = NULL;
+    memset(rec, 0, sizeof *rec);
+    json_t *key = json_pack("{s:{s:s}}", "pk", "S", CC_STATE_PK);
+    if (!key)
+        return cc_error_set(err, CC_ENOMEM, "out of memory");
+    cc_status st = cc_dynamodb_get_item(cc_chamber_dynamodb(ch), cc_chamber_table(ch), key, 1, item, err);
+    json_decref(key);
+    if (st != CC_OK)
+        return st;
+    if (!*item)
+        return cc_error_set(err, CC_ENOTFOUND, "signer state table %s: no state item", cc_chamber_table(ch));
+    if ((st = cc_state_record_from_item(*item, rec, err)) != CC_OK) {
+        json_decref(*item);
+        *item = NULL;
+        return cc_error_prefix(err, "signer state table %s", cc_chamber_table(ch));
+    }
+    return CC_OK;
+}
+
+/* ---------------------------------------------------------------- start */
+
+cc_status cc_chamber_rotate_quorum(cc_chamber *ch, const char *const *names, size_t k, unsigned threshold,
+                                   const cc_quorum_kdf *kdf, json_t **tokens, cc_error *err)
+{
+    *tokens = NULL;
+    cc_rotation *rot = cc_chamber_rotation(ch);
+    cc_quorum_rotation *q = rot ? cc_rotate_quorum_state(rot) : NULL;
+    cc_chamber_state_t s = cc_chamber_state(ch);
+    if (!q)
+        return cc_error_set(err, CC_EUNAVAILABLE, "rotate quorum: no signer state table");
+    pthread_mutex_lock(&q->lock);
+    int ours = q->active;
+    pthread_mutex_unlock(&q->lock);
+    if (s != CC_CHAMBER_UNSEALED && !(s == CC_CHAMBER_AWAITING_ROTATION && ours))
+        return cc_error_set(err, cc_chamber_can_sign(ch) ? CC_ECONFLICT : CC_EUNAVAILABLE,
+                            "rotate quorum: the chamber must be unsealed with no other rotation running (state %s)",
+                            cc_chamber_state_name(s));
+    if (!cc_rotate_op_trylock(rot))
+        return cc_error_set(err, CC_ECONFLICT, "rotate quorum: another rotation is writing the state item");
+    cc_status st = CC_OK;
+    json_t *item = NULL, *answer = NULL;
+    cc_state_record rec;
+    memset(&rec, 0, sizeof rec);
+    size_t tok_cap = CC_QUORUM_MAX_OPERATORS * (CC_QUORUM_TOKEN_LEN + 1);
+    uint8_t *kms_part = cc_secret_alloc(CC_QUORUM_PART_LEN), *op_part = cc_secret_alloc(CC_QUORUM_PART_LEN);
+    uint8_t *master = cc_secret_alloc(CC_MASTER_KEY_LEN);
+    uint8_t *shares = cc_secret_alloc((size_t)CC_QUORUM_MAX_OPERATORS * CC_QUORUM_PART_LEN);
+    char *toks = cc_secret_alloc(tok_cap);
+    cc_quorum_record *next = calloc(1, sizeof *next);
+    unsigned long gen = cc_chamber_seal_gen(ch);
+    if (!kms_part || !op_part || !master || !shares || !toks || !next) {
+        st = cc_error_set(err, CC_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (cc_rotate_master_busy(rot)) {
+        st = cc_error_set(err, CC_ECONFLICT, "rotate quorum: a master-key rotation is pending or running");
+        goto out;
+    }
+    if ((st = read_state(ch, &item, &rec, err)) != CC_OK)
+        goto out;
+    if (strcmp(rec.mode, "quorum") != 0 || !rec.quorum.complete) {
+        st = cc_error_set(err, CC_ECONFLICT, "rotate quorum: the chamber is in mode \"%s\"%s; rotate quorum needs a "
+                          "complete operator-quorum chamber (rotate mode changes the mode)", rec.mode,
+                          strcmp(rec.mode, "quorum") == 0 ? " (registration incomplete)" : "");
+        goto out;
+    }
+    if (json_object_get(item, "pending")) {
+        st = cc_error_set(err, CC_ECONFLICT, "rotate quorum: a master-key rotation is pending in the table");
+        goto out;
+    }
+    /* The held parts must be the ones of the item's master key: a wrong operator_part would lock the keys out. */
+    if ((st = cc_quorum_session_parts(cc_chamber_quorum_session(ch), rec.version, kms_part, op_part, err)) != CC_OK ||
+        (st = cc_quorum_kms_verify(kms_part, rec.version, rec.quorum.kms_check, err)) != CC_OK ||
+        (st = cc_quorum_derive_master(kms_part, op_part, rec.version, master, err)) != CC_OK ||
+        (st = cc_master_verify(master, rec.version, rec.check, err)) != CC_OK) {
+        cc_error_prefix(err, "rotate quorum: the held parts do not rebuild the master key of version %u",
+                        (unsigned)rec.version);
+        goto out;
+    }
+    if ((st = cc_quorum_setup(next, names, k, threshold, kdf ? kdf : &rec.quorum.kdf, kms_part, rec.version, toks, err)) !=
+            CC_OK ||
+        (st = cc_rotate_split_checked(op_part, threshold, (unsigned)k, shares, err)) != CC_OK)
+        goto out;
+    if (cc_chamber_seal_gen(ch) != gen) {
+        st = cc_error_set(err, CC_EUNAVAILABLE, "rotate quorum: sealed meanwhile");
+        goto out;
+    }
+    answer = json_object();
+    for (size_t i = 0; answer && i < k; i++)
+        json_object_set_new(answer, next->ops[i].name, json_string(toks + i * (CC_QUORUM_TOKEN_LEN + 1)));
+    if (!answer) {
+        st = cc_error_set(err, CC_ENOMEM, "out of memory");
+        goto out;
+    }
+    uint8_t *held = cc_secret_alloc(k * CC_QUORUM_PART_LEN);
+    if (!held) {
+        st = cc_error_set(err, CC_ENOMEM, "out of memory");
+        goto out;
+    }
+    memcpy(held, shares, k * CC_QUORUM_PART_LEN);
+    int replaced;
+    pthread_mutex_lock(&q->lock);
+    replaced = q->active;
+    drop_locked(q);
+    q->next = next;
+    next = NULL;
+    q->shares = held;
+    q->k = (unsigned)k;
+    q->version = rec.version;
+    q->gen = gen;
+    memcpy(q->base_init_id, rec.quorum.init_id, sizeof q->base_init_id);
+    cc_state_now(q->started_at);
+    q->last_error[0] = '\0';
+    q->last_result[0] = '\0';
+    q->switch_retry = 0;
+    q->active = 1;
+    pthread_mutex_unlock(&q->lock);
+    cc_chamber_set_rotating(ch, 1);
+    if (cc_chamber_seal_gen(ch) != gen) { /* a seal between the check and here: its hook may have missed us */
+        on_seal(q);
+        cc_chamber_set_rotating(ch, 0);
+        st = cc_error_set(err, CC_EUNAVAILABLE, "rotate quorum: sealed meanwhile");
+        goto out;
+    }
+    *tokens = answer;
+    answer = NULL;
+    {
+        char kk[16], t[16];
+        snprintf(kk, sizeof kk, "%zu", k);
+        snprintf(t, sizeof t, "%u", threshold);
+        cc_log(CC_LOG_INFO, "chamber: operator-set rotation started; awaiting registration of the new operators",
+               "operators", kk, "operator_threshold", t, "replaced_rotation", replaced ? "true" : "false", NULL);
+    }
+out:
+    json_decref(answer);
+    json_decref(item);
+    cc_state_record_clear(&rec);
+    cc_secret_free(kms_part, CC_QUORUM_PART_LEN);
+    cc_secret_free(op_part, CC_QUORUM_PART_LEN);
+    cc_secret_free(master, CC_MASTER_KEY_LEN);
+    cc_secret_free(shares, (size_t)CC_QUORUM_MAX_OPERATORS * CC_QUORUM_PART_LEN);
+    cc_secret_free(toks, tok_cap);
+    if (next) {
+        cc_secret_wipe(next, sizeof *next);
+        free(next);
+    }
+    cc_rotate_op_unlock(rot);
+    if (st != CC_OK)
+        cc_log(CC_LOG_WARN, "chamber: operator-set rotation refused; the old operators stay", "reason",
+               err ? err->msg : "", NULL);
+    return st;
+}
+
+/* ---------------------------------------------------------------- switch */
+
+/*
+ * The single write: the item as read, q_* ← the new set.  Called with every
+ * new operator registered.  On success the rotation is over (dropped); on a
+ * conflict with another operator set it is aborted; otherwise it stays for
+ * the poller's retry.
+ */
+static cc_status do_switch(cc_chamber *ch, cc_quorum_rotation *q, cc_error *err)
+{
+    cc_rotation *rot = cc_chamber_rotation(ch);
+    if (!cc_rotate_op_trylock(rot))
+        return cc_error_set(err, CC_ECONFLICT, "rotate quorum: another rotation is writing the state item; retried");
+    cc_quorum_record *nq = malloc(sizeof *nq);
+    json_t *item = NULL, *names = NULL, *values = NULL;
+    cc_state_record rec;
+    memset(&rec, 0, sizeof rec);
+    cc_status st = nq ? CC_OK : cc_error_set(err, CC_ENOMEM, "out of memory");
+    pthread_mutex_lock(&q->lock);
+    unsigned long id = q->id;
+    int ready = st == CC_OK && q->active && q->next && registered_count(q->next) == q->next->count;
+    if (ready)
+        *nq = *q->next;
+    char base[CC_QUORUM_INIT_ID_LEN + 1];
+    memcpy(base, q->base_init_id, sizeof base);
+    uint32_t version = q->version;
+    unsigned long gen = q->gen;
+    pthread_mutex_unlock(&q->lock);
+    int abort = 0;
+    char cond[256], now[32];
+    if (st != CC_OK || !ready)
+        goto out;
+    if ((st = read_state(ch, &item, &rec, err)) != CC_OK)
+        goto out;
+    if (strcmp(rec.mode, "quorum") != 0 || !rec.quorum.complete || strcmp(rec.quorum.init_id, base) != 0 ||
+        rec.version != version) {
+        st = cc_error_set(err, CC_ECONFLICT, "rotate quorum: the operator set or master version in the table changed "
+                          "since the rotation started (another rotation?); this one is abandoned, nothing written");
+        abort = 1;
+        goto out;
+    }
+    nq->revision = rec.quorum.revision + 1;
+    nq->complete = 1;
+    cc_state_now(now);
+    if ((st = cc_rotate_item_condition(item, cond, &names, &values, err)) != CC_OK ||
+        (st = cc_quorum_to_item(nq, item, err)) != CC_OK || (st = cc_rotate_item_bump(item, now, err)) != CC_OK)
+        goto out;
+    if (cc_chamber_seal_gen(ch) != gen) {
+        st = cc_error_set(err, CC_EUNAVAILABLE, "rotate quorum: sealed meanwhile; nothing written");
+        abort = 1;
+        goto out;
+    }
+    pthread_mutex_lock(&q->lock);
+    int same = q->active && q->id == id;
+    pthread_mutex_unlock(&q->lock);
+    if (!same) {
+        st = cc_error_set(err, CC_ECONFLICT, "rotate quorum: the rotation was replaced or aborted; nothing written");
+        goto out;
+    }
+    st = cc_dynamodb_put_item(cc_chamber_dynamodb(ch), cc_chamber_table(ch), item, cond, names, values, NULL, err);
+    if (st == CC_ECONFLICT)
+        st = cc_error_set(err, CC_ECONFLICT, "signer state table %s: the state item changed meanwhile; retried",
+                          cc_chamber_table(ch));
+    if (st != CC_OK)
+        goto out;
+    cc_state_record done;
+    memset(&done, 0, sizeof done);
+    if (cc_state_record_from_item(item, &done, NULL) == CC_OK) {
+        cc_chamber_replace_record(ch, &done);
+        cc_state_record_clear(&done);
+    }
+    pthread_mutex_lock(&q->lock);
+    if (q->id == id) {
+        drop_locked(q);
+        snprintf(q->last_result, sizeof q->last_result, "completed at %s", now);
+        q->last_error[0] = '\0';
+    }
+    pthread_mutex_unlock(&q->lock);
+    cc_chamber_set_rotating(ch, 0);
+    {
+        char kk[16], t[16];
+        snprintf(kk, sizeof kk, "%u", nq->count);
+        snprintf(t, sizeof t, "%u", nq->threshold);
+        cc_log(CC_LOG_WARN, "chamber: operator set rotated; the old operators no longer unseal", "operators", kk,
+               "operator_threshold", t, NULL);
+    }
+out:
+    if (st != CC_OK && ready) {
+        pthread_mutex_lock(&q->lock);
+        if (q->id == id) {
+            snprintf(q->last_error, sizeof q->last_error, "%s", err ? err->msg : cc_status_str(st));
+            q->switch_retry = time(NULL) + SWITCH_RETRY_SECONDS;
+            if (abort) {
+                drop_locked(q);
+                snprintf(q->last_result, sizeof q->last_result, "aborted: the table changed");
+            }
+        }
+        pthread_mutex_unlock(&q->lock);
+        if (abort)
+            cc_chamber_set_rotating(ch, 0);
+        cc_log(CC_LOG_WARN, abort ? "chamber: operator-set rotation abandoned; the old operators stay"
+                                  : "chamber: operator-set switch failed; retried by the poller",
+               "reason", err ? err->msg : cc_status_str(st), NULL);
+    }
+    if (nq) {
+        cc_secret_wipe(nq, sizeof *nq);
+        free(nq);
+    }
+    cc_state_record_clear(&rec);
+    json_decref(item);
+    json_decref(names);
+    json_decref(values);
+    cc_rotate_op_unlock(rot);
+    return st;
+}
+
+void cc_quorum_rotation_poll(cc_rotation *rot)
+{
+    cc_quorum_rotation *q = rot ? cc_rotate_quorum_state(rot) : NULL;
+    if (!q)
+        return;
+    pthread_mutex_lock(&q->lock);
+    int due = q->active && q->next && registered_count(q->next) == q->next->count && time(NULL) >= q->switch_retry;
+    pthread_mutex_unlock(&q->lock);
+    if (due) {
+        cc_error e;
+        cc_error_clear(&e);
+        (void)do_switch(q->ch, q, &e); /* logs itself */
+    }
+}
+
+/* ---------------------------------------------------------------- registration */
+
+int cc_rotate_quorum_owns_token(cc_rotation *rot, const char *token)
+{
+    cc_quorum_rotation *q = rot ? cc_rotate_quorum_state(rot) : NULL;
+    if (!q)
+        return 0;
+    pthread_mutex_lock(&q->lock);
+    int yes = q->active && q->next && cc_quorum_find_token(q->next, token) >= 0;
+    pthread_mutex_unlock(&q->lock);
+    return yes;
+}
+
+cc_status cc_rotate_quorum_register(cc_chamber *ch, const char *token, cc_quorum_kind kind, const uint8_t *secret,
+                                    size_t len, char name[CC_QUORUM_NAME_MAX + 1], cc_error *err)
+{
+    name[0] = '\0';
+    cc_quorum_rotation *q = cc_rotate_quorum_state(cc_chamber_rotation(ch));
+    cc_quorum_operator *op = malloc(sizeof *op);
+    uint8_t *share = cc_secret_alloc(CC_QUORUM_PART_LEN);
+    cc_status st = op && share ? CC_OK : cc_error_set(err, CC_ENOMEM, "out of memory");
+    pthread_mutex_lock(&q->reg);
+    pthread_mutex_lock(&q->lock);
+    unsigned long id = q->id;
+    int pos = st == CC_OK && q->active && q->next ? cc_quorum_find_token(q->next, token) : -1;
+    cc_quorum_kdf kdf = {0, 0, 0};
+    uint32_t version = q->version;
+    if (st == CC_OK && pos < 0)
+        st = cc_error_set(err, CC_EFORBIDDEN, "registration_token: not a registration token of the operator-set "
+                          "rotation in flight (aborted by a seal, a restart or a newer rotation?)");
+    if (pos >= 0) {
+        *op = q->next->ops[pos];
+        kdf = q->next->kdf;
+        memcpy(share, q->shares + (size_t)(op->index - 1) * CC_QUORUM_PART_LEN, CC_QUORUM_PART_LEN);
+        snprintf(name, CC_QUORUM_NAME_MAX + 1, "%s", op->name);
+        if (op->registered)
+            st = cc_error_set(err, CC_ECONFLICT, "registration_token: already used (operator %s is registered)",
+                              op->name);
+    }
+    pthread_mutex_unlock(&q->lock);
+    if (st == CC_OK) /* Argon2id: outside q->lock */
+        st = cc_quorum_register(op, version, kind, &kdf, secret, len, share, err);
+    int complete = 0;
+    unsigned done = 0, count = 0;
+    if (st == CC_OK) {
+        pthread_mutex_lock(&q->lock);
+        if (!q->active || q->id != id || !q->next) {
+            st = cc_error_set(err, CC_EUNAVAILABLE, "registration_token: the operator-set rotation was aborted "
+                              "meanwhile (a seal?)");
+        } else {
+            q->next->ops[pos] = *op;
+            done = registered_count(q->next);
+            count = q->next->count;
+            complete = done == count;
+        }
+        pthread_mutex_unlock(&q->lock);
+    }
+    if (st == CC_OK) {
+        char r[16], k[16];
+        snprintf(r, sizeof r, "%u", done);
+        snprintf(k, sizeof k, "%u", count);
+        cc_log(CC_LOG_INFO, "chamber: new operator registered (operator-set rotation)", "operator", name, "kind",
+               cc_quorum_kind_name(kind), "registered", r, "operators", k, NULL);
+        if (complete) {
+            cc_error e;
+            cc_error_clear(&e);
+            /* A failed switch is not this registration's failure: it is kept and the poller retries. */
+            (void)do_switch(ch, q, &e);
+        }
+    }
+    pthread_mutex_unlock(&q->reg);
+    if (op) {
+        cc_secret_wipe(op, sizeof *op);
+        free(op);
+    }
+    cc_secret_free(share, CC_QUORUM_PART_LEN);
+    return st;
+}

@@ -56,6 +56,7 @@ const env = (p) => ({ account: ACCOUNTS.primary, region: REGION, path: p, provid
 
 const hex = (s) => execFileSync(tool, ["pcr-extend", s]).toString().trim();
 const PCR8 = hex("signing certificate A"), PCR8_OTHER = hex("signing certificate B");
+const PCR8_NEXT = hex("signing certificate A, next");
 const PCR0_OLD = hex("image v1"), PCR0_NEW = hex("image v2"), PCR0_OTHER = hex("image evil");
 const PCR3 = hex("arn:aws:iam::111111111111:role/containment-chamber-signer"), PCR3_OTHER = hex("arn:aws:iam::111111111111:role/x");
 const SIGNER_ROLE = `arn:aws:iam::${ACCOUNTS.primary}:role/containment-chamber-signer`;
@@ -241,6 +242,8 @@ const scenarios = [
   { name: "PCR8 + two PCR0 (upgrade) + PCR3", vars: { enclave_pcr0_hashes: [PCR0_OLD.toUpperCase(), PCR0_NEW], enclave_pcr3_hash: PCR3 } },
   { name: "PCR8 + one PCR0", vars: { enclave_pcr0_hashes: [PCR0_NEW], enclave_pcr3_hash: "" } },
   { name: "PCR8 only", vars: { enclave_pcr0_hashes: [], enclave_pcr3_hash: "" } },
+  { name: "two PCR8 (signing-certificate rotation) + one PCR0",
+    vars: { enclave_pcr0_hashes: [PCR0_NEW], enclave_pcr3_hash: "", enclave_signing_cert_hashes_next: [PCR8_NEXT] } },
 ];
 try {
   fs.mkdirSync(`${work}/ca`, { recursive: true });
@@ -287,7 +290,8 @@ try {
         EncryptionContext: { "containment-chamber:share": "1", "containment-chamber:version": "1" },
         ...(att ? { Recipient: { AttestationDocument: att.doc, KeyEncryptionAlgorithm: "RSAES_OAEP_SHA_256" } } : {}) }));
       await check(`${tag}: Decrypt by the signer from the right enclave is allowed and opens to the share`, async () => {
-        const variants = pcr0s.length ? pcr0s.map((p0) => ({ ...good, 0: p0 })) : [good];
+        const pcr8s = [PCR8, ...(sc.vars.enclave_signing_cert_hashes_next || [])];
+        const variants = (pcr0s.length ? pcr0s.map((p0) => ({ ...good, 0: p0 })) : [good]).flatMap((v) => pcr8s.map((p8) => ({ ...v, 8: p8 })));
         for (const pcrs of variants) {
           const att = attdoc(pcrs);
           const d = await dec(c.signer, att);

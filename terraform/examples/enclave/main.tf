@@ -25,33 +25,36 @@ module "signer" {
 }
 
 module "kms_a" {
-  source                    = "../../modules/kms-key"
-  description               = "containment-chamber share key, account A"
-  signer_role_arns          = [module.signer.role_arn]
-  key_administrator_arns    = var.key_administrator_arns_a
-  enclave_signing_cert_hash = var.enclave_signing_cert_hash
-  enclave_pcr0_hashes       = var.enclave_pcr0_hashes
-  enclave_pcr3_hash         = var.enclave_pcr3_hash
+  source                           = "../../modules/kms-key"
+  description                      = "containment-chamber share key, account A"
+  signer_role_arns                 = [module.signer.role_arn]
+  key_administrator_arns           = var.key_administrator_arns_a
+  enclave_signing_cert_hash        = var.enclave_signing_cert_hash
+  enclave_signing_cert_hashes_next = var.enclave_signing_cert_hashes_next
+  enclave_pcr0_hashes              = var.enclave_pcr0_hashes
+  enclave_pcr3_hash                = var.enclave_pcr3_hash
 }
 
 module "kms_b" {
-  source                    = "../../modules/kms-key"
-  providers                 = { aws = aws.secondary_b }
-  description               = "containment-chamber share key, account B"
-  signer_role_arns          = [module.signer.role_arn]
-  key_administrator_arns    = var.key_administrator_arns_b
-  enclave_signing_cert_hash = var.enclave_signing_cert_hash
-  enclave_pcr0_hashes       = var.enclave_pcr0_hashes
-  enclave_pcr3_hash         = var.enclave_pcr3_hash
+  source                           = "../../modules/kms-key"
+  providers                        = { aws = aws.secondary_b }
+  description                      = "containment-chamber share key, account B"
+  signer_role_arns                 = [module.signer.role_arn]
+  key_administrator_arns           = var.key_administrator_arns_b
+  enclave_signing_cert_hash        = var.enclave_signing_cert_hash
+  enclave_signing_cert_hashes_next = var.enclave_signing_cert_hashes_next
+  enclave_pcr0_hashes              = var.enclave_pcr0_hashes
+  enclave_pcr3_hash                = var.enclave_pcr3_hash
 }
 
 module "kms_c" {
-  source                    = "../../modules/kms-key"
-  providers                 = { aws = aws.secondary_c }
-  description               = "containment-chamber share key, account C"
-  signer_role_arns          = [module.signer.role_arn]
-  key_administrator_arns    = var.key_administrator_arns_c
-  enclave_signing_cert_hash = var.enclave_signing_cert_hash
-  enclave_pcr0_hashes       = var.enclave_pcr0_hashes
-  enclave_pcr3_hash         = var.enclave_pcr3_hash
+  source                           = "../../modules/kms-key"
+  providers                        = { aws = aws.secondary_c }
+  description                      = "containment-chamber share key, account C"
+  signer_role_arns                 = [module.signer.role_arn]
+  key_administrator_arns           = var.key_administrator_arns_c
+  enclave_signing_cert_hash        = var.enclave_signing_cert_hash
+  enclave_signing_cert_hashes_next = var.enclave_signing_cert_hashes_next
+  enclave_pcr0_hashes              = var.enclave_pcr0_hashes
+  enclave_pcr3_hash                = var.enclave_pcr3_hash
 }

@@ -28,6 +28,12 @@ variable "enclave_signing_cert_hash" {
   }
 }
 
+variable "enclave_signing_cert_hashes_next" {
+  description = "Further PCR8 values accepted during a signing-certificate rotation (docs/operations.md); empty otherwise."
+  type        = list(string)
+  default     = []
+}
+
 variable "enclave_pcr0_hashes" {
   description = "Allowed PCR0 values (`jq -r .Measurements.PCR0`). List old and new during an upgrade, then drop the old one."
   type        = list(string)

@@ -50,8 +50,11 @@ locals {
   ]
 
   # AND of the keys, OR of each key's values (several PCR0s during an upgrade).
+  # Every PCR8 accepted: the current signing certificate's, plus any during a certificate rotation.
+  pcr8_values = concat([lower(var.enclave_signing_cert_hash)], [for h in var.enclave_signing_cert_hashes_next : lower(h)])
+
   attestation_condition = merge(
-    { "kms:RecipientAttestation:PCR8" = [lower(var.enclave_signing_cert_hash)] },
+    { "kms:RecipientAttestation:PCR8" = local.pcr8_values },
     length(var.enclave_pcr0_hashes) > 0 ? { "kms:RecipientAttestation:ImageSha384" = [for h in var.enclave_pcr0_hashes : lower(h)] } : {},
     var.enclave_pcr3_hash != "" ? { "kms:RecipientAttestation:PCR3" = [lower(var.enclave_pcr3_hash)] } : {},
   )
@@ -90,7 +93,7 @@ locals {
           Principal = { AWS = "*" }
           Action    = ["kms:Decrypt", "kms:ReEncryptFrom"]
           Resource  = "*"
-          Condition = { StringNotEqualsIgnoreCase = { "kms:RecipientAttestation:PCR8" = [lower(var.enclave_signing_cert_hash)] } }
+          Condition = { StringNotEqualsIgnoreCase = { "kms:RecipientAttestation:PCR8" = local.pcr8_values } }
         },
       ] : [],
       local.attested ? [] : [

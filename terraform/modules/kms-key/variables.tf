@@ -31,6 +31,16 @@ variable "enclave_signing_cert_hash" {
   }
 }
 
+variable "enclave_signing_cert_hashes_next" {
+  description = "Further PCR8 values accepted beside enclave_signing_cert_hash while the EIF signing certificate is rotated (the new certificate's PCR8, or the old one's until every enclave runs the new image). Empty outside a rotation."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for h in var.enclave_signing_cert_hashes_next : can(regex("^[0-9a-fA-F]{96}$", h))])
+    error_message = "enclave_signing_cert_hashes_next entries must be 96 hex digits (SHA-384)."
+  }
+}
+
 variable "enclave_pcr0_hashes" {
   description = "Allowed PCR0 (kms:RecipientAttestation:ImageSha384) values; several during an upgrade. Empty = PCR0 not pinned (not for production)."
   type        = list(string)

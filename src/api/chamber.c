@@ -13,27 +13,13 @@
 #include "chamber/state.h"
 #include "util/log.h"
 
-static void reply_json(cc_http_response *res, int status, json_t *j)
-{
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!text) {
-        cc_http_reply_error(res, 500, "out of memory");
-        return;
-    }
-    free(res->body);
-    res->status = status;
-    res->content_type = "application/json";
-    res->body = text;
-    res->body_len = strlen(text);
-}
 
-static void reply_status(cc_chamber *ch, cc_http_response *res, int status, const char *message)
+void cc_chamber_api_reply_status(cc_chamber *ch, cc_http_response *res, int status, const char *message)
 {
     json_t *j = cc_chamber_status_json(ch);
     if (j && message)
         json_object_set_new(j, "message", json_string(message));
-    reply_json(res, status, j);
+    cc_http_reply_json(res, status, j);
 }
 
 static void handle_init(cc_app *app, const cc_http_request *req, cc_http_response *res)
@@ -95,7 +81,7 @@ static void handle_init(cc_app *app, const cc_http_request *req, cc_http_respons
     }
     json_decref(root);
     json_decref(reg);
-    reply_json(res, 200, j);
+    cc_http_reply_json(res, 200, j);
 }
 
 void cc_chamber_api_handle(cc_app *app, const cc_http_request *req, cc_http_response *res)
@@ -113,7 +99,7 @@ void cc_chamber_api_handle(cc_app *app, const cc_http_request *req, cc_http_resp
         if (!get)
             cc_http_reply_error(res, 405, "method not allowed: use GET");
         else
-            reply_status(ch, res, 200, NULL);
+            cc_chamber_api_reply_status(ch, res, 200, NULL);
     } else if (strcmp(route, "init") == 0) {
         if (!post)
             cc_http_reply_error(res, 405, "method not allowed: use POST");
@@ -126,7 +112,7 @@ void cc_chamber_api_handle(cc_app *app, const cc_http_request *req, cc_http_resp
             cc_http_reply_error(res, cc_status_http(err.code), err.msg);
         else {
             cc_log(CC_LOG_WARN, "chamber seal requested", "request_id", req->request_id, NULL);
-            reply_status(ch, res, 200, "sealed");
+            cc_chamber_api_reply_status(ch, res, 200, "sealed");
         }
     } else if (strcmp(route, "unseal") == 0) {
         if (!post)
@@ -136,7 +122,7 @@ void cc_chamber_api_handle(cc_app *app, const cc_http_request *req, cc_http_resp
         else if (cc_chamber_unseal(ch, &err) != CC_OK)
             cc_http_reply_error(res, cc_status_http(err.code), err.msg);
         else
-            reply_status(ch, res, 200, NULL);
+            cc_chamber_api_reply_status(ch, res, 200, NULL);
     } else if (strcmp(route, "operators/register") == 0) { /* operator quorum (issue 7) */
         if (!post)
             cc_http_reply_error(res, 405, "method not allowed: use POST");

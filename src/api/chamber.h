@@ -22,6 +22,10 @@
 
 #define CC_CHAMBER_API_PREFIX "/api/v1/chamber/"
 
+/* The chamber's status (cc_chamber_status_json) with an optional "message", as the answer. */
+struct cc_chamber;
+void cc_chamber_api_reply_status(struct cc_chamber *ch, cc_http_response *res, int status, const char *message);
+
 void cc_chamber_api_handle(cc_app *app, const cc_http_request *req, cc_http_response *res);
 
 /*

@@ -28,20 +28,6 @@
 #include "util/log.h"
 #include "util/secret.h"
 
-static void reply_json(cc_http_response *res, int status, json_t *j)
-{
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!text) {
-        cc_http_reply_error(res, 500, "out of memory");
-        return;
-    }
-    free(res->body);
-    res->status = status;
-    res->content_type = "application/json";
-    res->body = text;
-    res->body_len = strlen(text);
-}
 
 static void reply_err(cc_http_response *res, const cc_error *err)
 {
@@ -53,7 +39,7 @@ static void reply_token(cc_http_response *res, json_t *info, char *token)
 {
     json_object_set_new(info, "token", json_string(token));
     cc_secret_wipe(token, CC_AUTH_TOKEN_LEN + 1);
-    reply_json(res, 200, info);
+    cc_http_reply_json(res, 200, info);
 }
 
 static int body_object(const cc_http_request *req, cc_http_response *res, const char *what, json_t **out)
@@ -89,7 +75,7 @@ static void policies_route(cc_app *app, const cc_http_request *req, const char *
         if (!p)
             reply_err(res, &err);
         else
-            reply_json(res, 200, json_pack("{s:o}", "policies", p));
+            cc_http_reply_json(res, 200, json_pack("{s:o}", "policies", p));
         return;
     }
     if (strcmp(m, "GET") == 0) {
@@ -99,7 +85,7 @@ static void policies_route(cc_app *app, const cc_http_request *req, const char *
         else if (!p)
             cc_http_reply_error(res, 404, "no such policy");
         else
-            reply_json(res, 200, json_pack("{s:s, s:O}", "name", name, "policy", p));
+            cc_http_reply_json(res, 200, json_pack("{s:s, s:O}", "name", name, "policy", p));
         json_decref(all);
     } else if (strcmp(m, "PUT") == 0) {
         json_t *body, *canon = NULL;
@@ -112,14 +98,14 @@ static void policies_route(cc_app *app, const cc_http_request *req, const char *
             return;
         }
         audit(req, "policy put", name);
-        reply_json(res, 200, json_pack("{s:s, s:o}", "name", name, "policy", canon));
+        cc_http_reply_json(res, 200, json_pack("{s:s, s:o}", "name", name, "policy", canon));
     } else if (strcmp(m, "DELETE") == 0) {
         if (cc_auth_store_delete_policy(app->auth, name, &err) != CC_OK) {
             reply_err(res, &err);
             return;
         }
         audit(req, "policy deleted", name);
-        reply_json(res, 200, json_pack("{s:s}", "deleted", name));
+        cc_http_reply_json(res, 200, json_pack("{s:s}", "deleted", name));
     } else {
         cc_http_reply_error(res, 405, "method not allowed: use GET, PUT or DELETE");
     }
@@ -155,7 +141,7 @@ static void tokens_route(cc_app *app, const cc_http_request *req, const char *id
             reply_err(res, &err);
         } else {
             audit(req, "token revoked", id);
-            reply_json(res, 200, json_pack("{s:s}", "revoked", id));
+            cc_http_reply_json(res, 200, json_pack("{s:s}", "revoked", id));
         }
         return;
     }
@@ -164,7 +150,7 @@ static void tokens_route(cc_app *app, const cc_http_request *req, const char *id
         if (!t)
             reply_err(res, &err);
         else
-            reply_json(res, 200, json_pack("{s:o}", "tokens", t));
+            cc_http_reply_json(res, 200, json_pack("{s:o}", "tokens", t));
         return;
     }
     if (strcmp(m, "POST") != 0) {

@@ -24,20 +24,6 @@
 #include "util/log.h"
 #include "util/secret.h"
 
-static void reply_json(cc_http_response *res, int status, json_t *j)
-{
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!text) {
-        cc_http_reply_error(res, 500, "out of memory");
-        return;
-    }
-    free(res->body);
-    res->status = status;
-    res->content_type = "application/json";
-    res->body = text;
-    res->body_len = strlen(text);
-}
 
 /* Wipes a JSON string's bytes in place (jansson owns them; they are freed with the object). */
 static void wipe_json_string(json_t *v)
@@ -191,7 +177,7 @@ void cc_chamber_quorum_register_handle(cc_app *app, const cc_http_request *req, 
                 json_object_set_new(j, "operator", json_string(name));
                 json_object_set_new(j, "message", json_string("registered"));
             }
-            reply_json(res, 200, j);
+            cc_http_reply_json(res, 200, j);
         }
     }
     cc_secret_free(secret, cap);
@@ -223,7 +209,7 @@ void cc_chamber_quorum_unseal_handle(cc_app *app, const cc_http_request *req, cc
             if (j)
                 json_object_set_new(j, "message", json_string(cc_chamber_can_sign(app->chamber) ? "unsealed"
                                                                                                  : "accepted"));
-            reply_json(res, 200, j);
+            cc_http_reply_json(res, 200, j);
         }
     }
     cc_secret_free(secret, cap);

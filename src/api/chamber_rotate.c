@@ -26,23 +26,6 @@
 #include "chamber/state.h"
 #include "util/log.h"
 
-static void reply_status(cc_chamber *ch, cc_http_response *res, int status, const char *message)
-{
-    json_t *j = cc_chamber_status_json(ch);
-    if (j && message)
-        json_object_set_new(j, "message", json_string(message));
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!text) {
-        cc_http_reply_error(res, 500, "out of memory");
-        return;
-    }
-    free(res->body);
-    res->status = status;
-    res->content_type = "application/json";
-    res->body = text;
-    res->body_len = strlen(text);
-}
 
 static void rotate_kms(cc_app *app, const cc_http_request *req, cc_http_response *res)
 {
@@ -75,7 +58,7 @@ static void rotate_kms(cc_app *app, const cc_http_request *req, cc_http_response
         return;
     }
     cc_log(CC_LOG_INFO, "chamber rotate kms done", "request_id", req->request_id, NULL);
-    reply_status(app->chamber, res, 200, "KMS key set rotated");
+    cc_chamber_api_reply_status(app->chamber, res, 200, "KMS key set rotated");
 }
 
 static void rotate_master(cc_app *app, const cc_http_request *req, cc_http_response *res)
@@ -91,7 +74,7 @@ static void rotate_master(cc_app *app, const cc_http_request *req, cc_http_respo
     }
     cc_log(CC_LOG_INFO, "chamber rotate master accepted", "request_id", req->request_id, "resumed",
            resumed ? "true" : "false", NULL);
-    reply_status(app->chamber, res, 202,
+    cc_chamber_api_reply_status(app->chamber, res, 202,
                  resumed ? "master-key rotation resumed (see rotation)" : "master-key rotation started (see rotation)");
 }
 
@@ -168,7 +151,7 @@ static void rotate_mode(cc_app *app, const cc_http_request *req, cc_http_respons
         return;
     }
     cc_log(CC_LOG_INFO, "chamber rotate mode accepted", "request_id", req->request_id, "to", "kms", NULL);
-    reply_status(app->chamber, res, 202, "mode rotation to kms started: a new master key (see rotation)");
+    cc_chamber_api_reply_status(app->chamber, res, 202, "mode rotation to kms started: a new master key (see rotation)");
 }
 
 void cc_chamber_rotate_handle(cc_app *app, const cc_http_request *req, const char *route, cc_http_response *res)

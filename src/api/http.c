@@ -24,6 +24,21 @@ void cc_http_reply(cc_http_response *res, int status, const char *content_type, 
     res->body_len = n < 0 ? 0 : (size_t)n;
 }
 
+void cc_http_reply_json(cc_http_response *res, int status, json_t *j)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text) {
+        cc_http_reply_error(res, 500, "out of memory");
+        return;
+    }
+    free(res->body);
+    res->status = status;
+    res->content_type = "application/json";
+    res->body = text;
+    res->body_len = strlen(text);
+}
+
 void cc_http_reply_error(cc_http_response *res, int status, const char *message)
 {
     json_t *obj = json_pack("{s:s}", "error", message ? message : "");

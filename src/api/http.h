@@ -43,6 +43,10 @@ typedef struct cc_http_response {
 void cc_http_reply(cc_http_response *res, int status, const char *content_type, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* j (a jansson value, consumed; NULL = out of memory → 500) as compact application/json. */
+struct json_t;
+void cc_http_reply_json(cc_http_response *res, int status, struct json_t *j);
+
 /* {"error":"<message>"} as application/json, with the message JSON-escaped. */
 void cc_http_reply_error(cc_http_response *res, int status, const char *message);
 

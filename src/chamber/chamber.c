@@ -794,23 +794,6 @@ static cc_status check_token(cc_chamber *ch, const char *given, cc_error *err)
     return CC_OK;
 }
 
-static cc_status check_arns(const char *const *arns, size_t n, unsigned threshold, cc_error *err)
-{
-    if (n < 1 || n > CC_STATE_MAX_SHARES)
-        return cc_error_set(err, CC_EINVAL, "kms_key_arns: need 1 to %d KMS keys, not %zu", CC_STATE_MAX_SHARES, n);
-    if (threshold < 1 || threshold > n)
-        return cc_error_set(err, CC_EINVAL, "kms_threshold: %u is not between 1 and the number of keys (%zu)",
-                            threshold, n);
-    for (size_t i = 0; i < n; i++) {
-        if (!arns[i] || !*arns[i] || strlen(arns[i]) > CC_STATE_ARN_MAX)
-            return cc_error_set(err, CC_EINVAL, "kms_key_arns[%zu]: empty or longer than %d characters", i,
-                                CC_STATE_ARN_MAX);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(arns[i], arns[j]) == 0)
-                return cc_error_set(err, CC_EINVAL, "kms_key_arns[%zu]: %.200s is listed twice", i, arns[i]);
-    }
-    return CC_OK;
-}
 
 /* Makes the record of a new master key: shares wrapped by KMS.  master is filled (secret). */
 static cc_status build_record(cc_chamber *ch, const char *const *arns, size_t n, unsigned threshold,
@@ -870,7 +853,7 @@ cc_status cc_chamber_init(cc_chamber *ch, const char *setup_token, const char *c
     unsigned long gen = ch->seal_gen;
     pthread_mutex_unlock(&ch->lock);
     if (st == CC_OK)
-        st = check_arns(kms_key_arns, n, threshold, err);
+        st = cc_state_check_arns(kms_key_arns, n, threshold, err);
     if (st != CC_OK) {
         pthread_mutex_unlock(&ch->op_lock);
         return st;
@@ -1211,7 +1194,7 @@ cc_status cc_chamber_init_quorum(cc_chamber *ch, const char *setup_token, const 
                        : check_token(ch, setup_token, err);
     pthread_mutex_unlock(&ch->lock);
     if (st == CC_OK)
-        st = check_arns(kms_key_arns, n, kms_threshold, err);
+        st = cc_state_check_arns(kms_key_arns, n, kms_threshold, err);
     if (st != CC_OK) {
         pthread_mutex_unlock(&ch->op_lock);
         return st;

@@ -281,3 +281,21 @@ cc_status cc_state_put_initial(const cc_dynamodb *ddb, const char *table, const 
                             table);
     return st;
 }
+
+cc_status cc_state_check_arns(const char *const *arns, size_t n, unsigned threshold, cc_error *err)
+{
+    if (n < 1 || n > CC_STATE_MAX_SHARES)
+        return cc_error_set(err, CC_EINVAL, "kms_key_arns: need 1 to %d KMS keys, not %zu", CC_STATE_MAX_SHARES, n);
+    if (threshold < 1 || threshold > n)
+        return cc_error_set(err, CC_EINVAL, "kms_threshold: %u is not between 1 and the number of keys (%zu)",
+                            threshold, n);
+    for (size_t i = 0; i < n; i++) {
+        if (!arns[i] || !*arns[i] || strlen(arns[i]) > CC_STATE_ARN_MAX)
+            return cc_error_set(err, CC_EINVAL, "kms_key_arns[%zu]: empty or longer than %d characters", i,
+                                CC_STATE_ARN_MAX);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(arns[i], arns[j]) == 0)
+                return cc_error_set(err, CC_EINVAL, "kms_key_arns[%zu]: %.200s is listed twice", i, arns[i]);
+    }
+    return CC_OK;
+}

@@ -75,6 +75,10 @@ cc_status cc_state_load(const cc_dynamodb *ddb, const char *table, cc_state_reco
 /* Writes r only if no state item exists: CC_ECONFLICT when another writer initialised first. */
 cc_status cc_state_put_initial(const cc_dynamodb *ddb, const char *table, const cc_state_record *r, cc_error *err);
 
+/* A KMS key list for the shares: 1..CC_STATE_MAX_SHARES distinct non-empty ARNs of at most
+ * CC_STATE_ARN_MAX characters, and 1 ≤ threshold ≤ n; CC_EINVAL naming the entry otherwise. */
+cc_status cc_state_check_arns(const char *const *arns, size_t n, unsigned threshold, cc_error *err);
+
 /* "2026-11-26T00:01:02Z" of now into out[32]. */
 void cc_state_now(char out[32]);
 

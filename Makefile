@@ -15,8 +15,11 @@ BUILD    ?= build
 CC       ?= cc
 BLST_DIR := build/deps/blst
 OPT      ?= -O2
+# -ffile-prefix-map: no checkout path in the binary (debug info, __FILE__), so the same sources build
+# byte-identical binaries in any directory (reproducible enclave images: docs/enclave.md, issue 8 part 8).
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
-            -fno-strict-aliasing -pthread -Isrc -I$(BLST_DIR)/include -I/usr/include/postgresql $(EXTRA_CFLAGS)
+            -fno-strict-aliasing -pthread -ffile-prefix-map=$(CURDIR)=. -Isrc -I$(BLST_DIR)/include \
+            -I/usr/include/postgresql $(EXTRA_CFLAGS)
 LDLIBS   += $(BLST_DIR)/lib/libblst.a -lssl -lcrypto -ljansson -lmicrohttpd -lgnutls -lyaml -lsqlite3 -lpq \
             -lunistring -lcurl -lcbor -lz -largon2 -lpthread -lm
 

@@ -40,7 +40,8 @@ if [ "$got" != "$integrity" ]; then
 fi
 tar -xzf "$tgz" -C "$work"
 echo "blst: building libblst.a (blst 0.3.10)"
-(cd "$work/package/blst" && CFLAGS="-O3 -fPIC" ./build.sh >/dev/null)
+# -ffile-prefix-map: the temporary directory's name never reaches the objects (reproducible builds).
+(cd "$work/package/blst" && CFLAGS="-O3 -fPIC -ffile-prefix-map=$work=." ./build.sh >/dev/null)
 mkdir -p "$out/include" "$out/lib"
 cp "$work/package/blst/bindings/blst.h" "$work/package/blst/bindings/blst_aux.h" "$out/include/"
 cp "$work/package/blst/libblst.a" "$out/lib/"

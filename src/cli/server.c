@@ -26,6 +26,7 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "chamber/unwrap.h" /* Nitro (issue 8) */
+#include "enclave/entropy.h" /* Nitro (issue 8) */
 #include "enclave/tee.h"    /* Nitro (issue 8) */
 #include "api/atls_listener.h" /* Nitro (issue 8) */
 #include "enclave/relay.h"       /* Nitro (issue 8) */
@@ -145,6 +146,7 @@ int cc_cmd_server(int argc, char **argv)
     /* Nitro runtime (issue 8): the NSM and the share unwrapper (enclave/tee.h, chamber/unwrap.h) */
     cc_nsm *nsm = NULL;
     cc_unwrapper *unwrapper = NULL;
+    cc_entropy_feeder *entropy = NULL;
     if (strcmp(cfg.tee_platform, "nitro") == 0) {
         cc_tee_nsm_config ncfg = {cfg.tee_nsm, cfg.tee_nsm_device_path, cfg.tee_nsm_sim_state_dir, cfg.tee_nsm_sim_pcrs,
                                   cfg.tee_nsm_sim_pcr_count, getenv(CC_TEE_SIM_ENV)};
@@ -155,6 +157,13 @@ int cc_cmd_server(int argc, char **argv)
         }
         cc_log(CC_LOG_INFO, "tee: nitro; shares are decrypted with KMS Recipient (attestation)", "nsm",
                nsm->ops->name, NULL);
+        /* NSM GetRandom into OpenSSL's RNG now and every 5 min (enclave/entropy.h); failures only logged */
+        if (cc_entropy_feeder_start(nsm, CC_ENTROPY_INTERVAL_SECONDS * 1000u, &entropy, &err) != CC_OK) {
+            cc_unwrapper_free(unwrapper);
+            cc_nsm_close(nsm);
+            cc_config_free(&cfg);
+            return fail(&err);
+        }
     }
     /* the enclave's relays (tee.relays): API over vsock in, AWS endpoints through the parent out */
     cc_relay *relays = NULL;
@@ -174,6 +183,7 @@ int cc_cmd_server(int argc, char **argv)
         if (rst != CC_OK) {
             for (size_t i = 0; i < cfg.tee_relay_count; i++)
                 free(relay_bufs[i]);
+            cc_entropy_feeder_stop(entropy);
             cc_unwrapper_free(unwrapper);
             cc_nsm_close(nsm);
             cc_config_free(&cfg);
@@ -372,6 +382,7 @@ out:
     cc_auth_store_close(app.auth); /* before the chamber: it borrows the chamber's DynamoDB client */
     cc_chamber_close(app.chamber);
     cc_unwrapper_free(unwrapper); /* Nitro (issue 8): after the chamber, which borrows it */
+    cc_entropy_feeder_stop(entropy); /* Nitro (issue 8): before the NSM it borrows */
     cc_nsm_close(nsm);
     cc_relay_stop(relays); /* Nitro (issue 8): after everything that talks through them */
     for (size_t i = 0; i < CC_CONFIG_MAX_PATHS; i++)

@@ -4,12 +4,14 @@
  */
 #include "enclave/parent_config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <yaml.h>
 
+#include "enclave/credfeed.h"
 #include "enclave/transport.h"
 
 void cc_parent_config_free(cc_parent_config *c)
@@ -19,6 +21,8 @@ void cc_parent_config_free(cc_parent_config *c)
         free((char *)c->routes[i].listen);
         free((char *)c->routes[i].connect);
     }
+    free(c->cred_listen);
+    free(c->cred_region);
     memset(c, 0, sizeof *c);
 }
 
@@ -26,6 +30,52 @@ static const char *scalar(yaml_document_t *d, yaml_node_t *n)
 {
     (void)d;
     return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+/* credentials: {listen, enclave_cid, lifetime_seconds, region} (credfeed.h). */
+static cc_status load_credentials(yaml_document_t *d, yaml_node_t *m, const char *path, cc_parent_config *out,
+                                  cc_error *err)
+{
+    if (m->type != YAML_MAPPING_NODE)
+        return cc_error_set(err, CC_ECONFIG, "%s: credentials: expected a mapping", path);
+    out->cred_enclave_cid = -1;
+    out->cred_lifetime_seconds = 900;
+    for (yaml_node_pair_t *pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
+        const char *k = scalar(d, yaml_document_get_node(d, pr->key));
+        const char *v = scalar(d, yaml_document_get_node(d, pr->value));
+        if (!k)
+            return cc_error_set(err, CC_ECONFIG, "%s: credentials: keys must be scalars", path);
+        if (!v || !*v)
+            return cc_error_set(err, CC_ECONFIG, "%s: credentials.%.64s: expected a value", path, k);
+        char *end;
+        errno = 0;
+        if (strcmp(k, "listen") == 0 || strcmp(k, "region") == 0) {
+            char **dst = k[0] == 'l' ? &out->cred_listen : &out->cred_region;
+            free(*dst);
+            if (!(*dst = strdup(v)))
+                return cc_error_set(err, CC_ENOMEM, "out of memory");
+        } else if (strcmp(k, "enclave_cid") == 0) {
+            long long x = strtoll(v, &end, 10);
+            if (errno || *end || x < -1 || x > 0xFFFFFFFFLL)
+                return cc_error_set(err, CC_ECONFIG, "%s: credentials.enclave_cid: expected -1..4294967295", path);
+            out->cred_enclave_cid = x;
+        } else if (strcmp(k, "lifetime_seconds") == 0) {
+            unsigned long x = strtoul(v, &end, 10);
+            if (errno || *end || v[0] == '-' || x < CC_CREDFEED_LIFETIME_MIN || x > CC_CREDFEED_LIFETIME_MAX)
+                return cc_error_set(err, CC_ECONFIG, "%s: credentials.lifetime_seconds: expected %d..%d", path,
+                                    CC_CREDFEED_LIFETIME_MIN, CC_CREDFEED_LIFETIME_MAX);
+            out->cred_lifetime_seconds = (unsigned)x;
+        } else {
+            return cc_error_set(err, CC_ECONFIG, "%s: credentials: unknown key %.64s", path, k);
+        }
+    }
+    if (!out->cred_listen)
+        return cc_error_set(err, CC_ECONFIG, "%s: credentials.listen: required", path);
+    const cc_transport_ops *ops;
+    cc_transport_addr a;
+    if (cc_transport_parse(out->cred_listen, &ops, &a, err) != CC_OK)
+        return cc_error_prefix(err, "%s: credentials.listen", path);
+    return CC_OK;
 }
 
 cc_status cc_parent_config_load(const char *path, cc_parent_config *out, cc_error *err)
@@ -47,7 +97,7 @@ cc_status cc_parent_config_load(const char *path, cc_parent_config *out, cc_erro
         return st;
     }
     yaml_node_t *root = yaml_document_get_root_node(&d);
-    yaml_node_t *routes = NULL;
+    yaml_node_t *routes = NULL, *creds = NULL;
     if (!root || root->type != YAML_MAPPING_NODE) {
         st = cc_error_set(err, CC_ECONFIG, "%s: expected a mapping with routes", path);
         goto out;
@@ -56,6 +106,8 @@ cc_status cc_parent_config_load(const char *path, cc_parent_config *out, cc_erro
         const char *k = scalar(&d, yaml_document_get_node(&d, pr->key));
         if (k && strcmp(k, "routes") == 0)
             routes = yaml_document_get_node(&d, pr->value);
+        else if (k && strcmp(k, "credentials") == 0)
+            creds = yaml_document_get_node(&d, pr->value);
         else {
             st = cc_error_set(err, CC_ECONFIG, "%s: unknown key %.64s", path, k ? k : "?");
             goto out;
@@ -110,8 +162,12 @@ cc_status cc_parent_config_load(const char *path, cc_parent_config *out, cc_erro
             goto out;
         }
     }
-    if (out->n == 0)
+    if (out->n == 0) {
         st = cc_error_set(err, CC_ECONFIG, "%s: routes: empty", path);
+        goto out;
+    }
+    if (creds)
+        st = load_credentials(&d, creds, path, out, err);
 out:
     if (st != CC_OK)
         cc_parent_config_free(out);

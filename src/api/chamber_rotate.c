@@ -12,6 +12,9 @@
  *        the switch happens when every new operator registered (progress: status.rotation.quorum)
  *   POST /api/v1/chamber/rotate/mode    {to: "kms"}
  *        quorum → KMS-only with a new master key (a master-key rotation); 202 status
+ *   POST /api/v1/chamber/rotate/mode    {to: "quorum", operators: [...], operator_threshold, argon2?}
+ *        KMS-only → quorum with a new master key; 200 status + registration_tokens (shown once); the
+ *        master rotation starts when every new operator registered (progress: status.rotation)
  *
  * Errors are {"error": "..."} with the status of cc_status_http.  Each request
  * logs one line; nothing secret is ever in an answer or a log.
@@ -78,11 +81,13 @@ static void rotate_master(cc_app *app, const cc_http_request *req, cc_http_respo
                  resumed ? "master-key rotation resumed (see rotation)" : "master-key rotation started (see rotation)");
 }
 
-/* rotate/quorum (alias rotate/unseal): {operators, operator_threshold, argon2?} → 200 status + registration_tokens */
-static void rotate_quorum(cc_app *app, const cc_http_request *req, cc_http_response *res)
+/*
+ * rotate/quorum (alias rotate/unseal): {operators, operator_threshold, argon2?} → 200 status + registration_tokens;
+ * to_quorum: rotate/mode {to: "quorum", ...the same} (body already parsed, taken over).
+ */
+static void rotate_quorum_body(cc_app *app, const cc_http_request *req, cc_http_response *res, json_t *body,
+                               int to_quorum)
 {
-    json_error_t jerr;
-    json_t *body = json_loadb(req->body ? req->body : "", req->body_len, 0, &jerr);
     cc_chamber_quorum_params qp;
     const char *names[CC_QUORUM_MAX_OPERATORS];
     char bad[CC_ERROR_MSG_MAX];
@@ -100,21 +105,28 @@ static void rotate_quorum(cc_app *app, const cc_http_request *req, cc_http_respo
     cc_error err;
     cc_error_clear(&err);
     json_t *tokens = NULL;
-    cc_status st = cc_chamber_rotate_quorum(app->chamber, qp.operators, qp.count, qp.threshold,
-                                            own_kdf ? &qp.kdf : NULL, &tokens, &err);
+    cc_status st = to_quorum /* rotate mode --to quorum: the defaults of parse_init when no argon2 */
+                       ? cc_chamber_rotate_mode_quorum(app->chamber, qp.operators, qp.count, qp.threshold, &qp.kdf,
+                                                       &tokens, &err)
+                       : cc_chamber_rotate_quorum(app->chamber, qp.operators, qp.count, qp.threshold,
+                                                  own_kdf ? &qp.kdf : NULL, &tokens, &err);
     json_decref(body);
+    const char *what = to_quorum ? "chamber rotate mode (to quorum)" : "chamber rotate quorum";
     if (st != CC_OK) {
-        cc_log(CC_LOG_WARN, "chamber rotate quorum refused", "request_id", req->request_id, "reason", err.msg, NULL);
+        cc_log(CC_LOG_WARN, "chamber rotate refused", "what", what, "request_id", req->request_id, "reason", err.msg,
+               NULL);
         cc_http_reply_error(res, cc_status_http(st), err.msg);
         return;
     }
-    cc_log(CC_LOG_INFO, "chamber rotate quorum started", "request_id", req->request_id, NULL);
+    cc_log(CC_LOG_INFO, "chamber rotate started", "what", what, "request_id", req->request_id, NULL);
     json_t *j = cc_chamber_status_json(app->chamber);
     if (j) {
         json_object_set_new(j, "registration_tokens", tokens); /* shown once, never stored or logged */
         tokens = NULL;
-        json_object_set_new(j, "message", json_string("operator-set rotation started: every new operator must "
-                                                      "register with this replica before the switch"));
+        json_object_set_new(j, "message", json_string(to_quorum
+            ? "rotation to operator quorum started: every new operator must register with this replica; then the "
+              "pending entry is written and every key is re-sealed under the new master key (see rotation)"
+            : "operator-set rotation started: every new operator must register with this replica before the switch"));
     }
     json_decref(tokens);
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -130,7 +142,13 @@ static void rotate_quorum(cc_app *app, const cc_http_request *req, cc_http_respo
     res->body_len = strlen(text);
 }
 
-/* rotate/mode: {to: "kms"} → 202 status (a master-key rotation that also switches the mode) */
+static void rotate_quorum(cc_app *app, const cc_http_request *req, cc_http_response *res)
+{
+    json_error_t jerr;
+    rotate_quorum_body(app, req, res, json_loadb(req->body ? req->body : "", req->body_len, 0, &jerr), 0);
+}
+
+/* rotate/mode: {to: "kms"} → 202 status (a master-key rotation that also switches the mode); {to: "quorum", ...} */
 static void rotate_mode(cc_app *app, const cc_http_request *req, cc_http_response *res)
 {
     json_error_t jerr;
@@ -138,7 +156,11 @@ static void rotate_mode(cc_app *app, const cc_http_request *req, cc_http_respons
     const char *to = json_string_value(json_object_get(body, "to"));
     if (!json_is_object(body) || !to) {
         json_decref(body);
-        cc_http_reply_error(res, 400, "to: required string (\"kms\")");
+        cc_http_reply_error(res, 400, "to: required string (\"kms\" or \"quorum\")");
+        return;
+    }
+    if (strcmp(to, "quorum") == 0) { /* KMS-only → operator quorum */
+        rotate_quorum_body(app, req, res, body, 1);
         return;
     }
     cc_error err;

@@ -467,7 +467,7 @@ cc_status cc_auth_token_parse(const char *tok, char id[CC_AUTH_ID_HEX + 1], uint
     for (int i = 0; i < CC_AUTH_SECRET_LEN; i++) {
         int hi = hexval(sec[2 * i]), lo = hexval(sec[2 * i + 1]);
         bad |= (hi | lo) < 0;
-        secret[i] = (uint8_t)((hi << 4) | (lo & 0xf));
+        secret[i] = (uint8_t)(((hi & 0xf) << 4) | (lo & 0xf)); /* hi may be -1: no shift of a negative */
     }
     if (bad) {
         cc_secret_wipe(secret, CC_AUTH_SECRET_LEN);

@@ -1423,7 +1423,17 @@ unsigned long cc_chamber_seal_gen(cc_chamber *ch)
 
 cc_status cc_chamber_rebuild_master(cc_chamber *ch, const cc_state_record *rec, uint8_t master[32], cc_error *err)
 {
+    if (quorum_mode(rec)) /* KMS alone yields kms_part there: never hand it out as a master key */
+        return cc_error_set(err, CC_EINVAL, "a master key of mode quorum (version %u) cannot be rebuilt with KMS alone",
+                            (unsigned)rec->version);
     return kms_unseal(ch, rec, master, err);
+}
+
+cc_status cc_chamber_rebuild_kms_part(cc_chamber *ch, const cc_state_record *rec, uint8_t kms_part[32], cc_error *err)
+{
+    if (!quorum_mode(rec))
+        return cc_error_set(err, CC_EINVAL, "kms_part: the record is not of mode quorum");
+    return kms_unseal(ch, rec, kms_part, err);
 }
 
 int cc_chamber_hold_master(cc_chamber *ch, const uint8_t key[32], uint32_t version, unsigned long gen)

@@ -52,6 +52,9 @@ struct cc_rotation {
     int have_pending;
     cc_state_record pending;
     uint64_t revision;
+    int have_next;                                  /* the pending entry's next_wrapped (rotate_next.c) */
+    uint8_t next_wrapped[CC_ROTATE_NEXT_WRAPPED_LEN];
+    char next_mode[16];                             /* the pending entry's to_mode ("kms" when none) */
 
     /* the driver */
     pthread_t thread;
@@ -119,6 +122,18 @@ cc_status cc_rotate_pending_encode(const cc_state_record *p, json_t **attr, cc_e
         json_object_set(m, names[i], json_object_get(item, names[i]));
     if (m)
         json_object_set_new(m, "started_at", json_pack("{s:s}", "S", p->created_at));
+    if (m && strcmp(p->mode, "quorum") == 0) { /* rotate mode --to quorum: the new q_* set rides along */
+        json_t *q = json_object();
+        const char *key;
+        json_t *v;
+        json_object_foreach(item, key, v)
+            if (q && strncmp(key, "q_", 2) == 0)
+                json_object_set(q, key, v);
+        if (!q || json_object_set_new(m, "quorum", json_pack("{s:o}", "M", q)) != 0) {
+            json_decref(m);
+            m = NULL;
+        }
+    }
     json_decref(item);
     *attr = m ? json_pack("{s:o}", "M", m) : NULL;
     return *attr ? CC_OK : cc_error_set(err, CC_ENOMEM, "pending: out of memory");
@@ -131,8 +146,17 @@ cc_status cc_rotate_pending_decode(json_t *attr, cc_state_record *p, cc_error *e
     if (!json_is_object(m))
         return cc_error_set(err, CC_EINVAL, "signer state item: attribute pending is not a map");
     const char *started = json_string_value(json_object_get(json_object_get(m, "started_at"), "S"));
-    json_t *item = json_pack("{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}", "pk", "S", CC_STATE_PK, "mode", "S", "kms",
-                             "created_at", "S", started ? started : "", "updated_at", "S", started ? started : "");
+    json_t *q = json_object_get(json_object_get(m, "quorum"), "M"); /* rotate mode --to quorum */
+    json_t *item = json_pack("{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}", "pk", "S", CC_STATE_PK, "mode", "S",
+                             q ? "quorum" : "kms", "created_at", "S", started ? started : "", "updated_at", "S",
+                             started ? started : "");
+    if (item && q) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(q, key, v)
+            if (strncmp(key, "q_", 2) == 0)
+                json_object_set(item, key, v);
+    }
     if (!item)
         return cc_error_set(err, CC_ENOMEM, "pending: out of memory");
     const char *names[] = {"version", "threshold", "check", "shares"};
@@ -232,6 +256,46 @@ cc_status cc_rotate_item_set_pending(json_t *item, const cc_state_record *p, con
     return cc_rotate_item_bump(item, now, err);
 }
 
+int cc_rotate_pending_next(json_t *attr, uint8_t out[CC_ROTATE_NEXT_WRAPPED_LEN])
+{
+    const char *b64 = json_string_value(json_object_get(json_object_get(json_object_get(attr, "M"), "next_wrapped"), "B"));
+    uint8_t *raw = NULL;
+    size_t len = 0, cap = 0;
+    if (!b64 || cc_aws_b64_decode(b64, strlen(b64), 0, "pending.next_wrapped", &raw, &len, &cap, NULL) != CC_OK)
+        return 0;
+    int ok = len == CC_ROTATE_NEXT_WRAPPED_LEN;
+    if (ok)
+        memcpy(out, raw, len);
+    free(raw);
+    return ok;
+}
+
+const char *cc_rotate_pending_to_mode(json_t *attr)
+{
+    const char *m = json_string_value(json_object_get(json_object_get(json_object_get(attr, "M"), "to_mode"), "S"));
+    return m && strcmp(m, "quorum") == 0 ? "quorum" : "kms";
+}
+
+cc_status cc_rotate_item_set_pending_next(json_t *item, const cc_state_record *p, const char *to_mode,
+                                          const uint8_t current[32], uint32_t from, const uint8_t next[32],
+                                          const char *now, cc_error *err)
+{
+    uint8_t blob[CC_ROTATE_NEXT_WRAPPED_LEN];
+    char *b64 = NULL;
+    size_t cap = 0;
+    cc_status st = cc_rotate_next_wrap(current, from, p->version, to_mode ? to_mode : "kms", next, blob, err);
+    if (st == CC_OK)
+        st = cc_aws_b64_encode(blob, sizeof blob, 0, &b64, &cap, err);
+    if (st == CC_OK)
+        st = cc_rotate_item_set_pending(item, p, now, err);
+    json_t *m = json_object_get(json_object_get(item, "pending"), "M");
+    if (st == CC_OK && (!m || json_object_set_new(m, "next_wrapped", json_pack("{s:s}", "B", b64)) != 0 ||
+                        (to_mode && json_object_set_new(m, "to_mode", json_pack("{s:s}", "S", to_mode)) != 0)))
+        st = cc_error_set(err, CC_ENOMEM, "out of memory");
+    free(b64);
+    return st;
+}
+
 cc_rotate_key_action cc_rotate_key_action_for(uint32_t key_version, uint32_t from, uint32_t to)
 {
     if (key_version == to)
@@ -260,6 +324,8 @@ static cc_status rec_copy(cc_state_record *dst, const cc_state_record *src, cc_e
 }
 
 static void u32s(char out[16], uint32_t v) { snprintf(out, 16, "%u", (unsigned)v); }
+
+static cc_status rebuild_pending(cc_rotation *rot, const cc_state_record *p, uint8_t out[32], cc_error *err);
 
 /* Sleeps ms unless stopped; 1 when the rotation must stop (close, or a seal since gen). */
 static int rot_sleep(cc_rotation *rot, unsigned ms, unsigned long gen)
@@ -400,8 +466,9 @@ static cc_status wrap_shares(cc_rotation *rot, const uint8_t *master, const char
         s->blob_len = blob.len;
         r->share_count = (unsigned)i + 1;
     }
-    /* The new shares must rebuild the key through the same path an unseal takes. */
-    if ((st = cc_chamber_rebuild_master(rot->ch, r, back, err)) != CC_OK) {
+    /* The new shares must rebuild the key through the same path an unseal takes (kms_part in mode quorum). */
+    if ((st = strcmp(r->mode, "quorum") == 0 ? cc_chamber_rebuild_kms_part(rot->ch, r, back, err)
+                                              : cc_chamber_rebuild_master(rot->ch, r, back, err)) != CC_OK) {
         cc_error_prefix(err, "the new shares do not unseal (nothing was written)");
         goto out;
     }
@@ -414,6 +481,14 @@ out:
         cc_state_record_clear(r);
     return st;
 }
+
+cc_status cc_rotate_wrap_shares(cc_rotation *rot, const uint8_t *secret, const char *const *arns, size_t n,
+                                unsigned m, cc_state_record *r, cc_error *err)
+{
+    return wrap_shares(rot, secret, arns, n, m, r, err);
+}
+
+void cc_rotate_refresh(cc_rotation *rot) { refresh_record(rot); }
 
 static cc_status copy_key(void *arg, const uint8_t *ka, const uint8_t *kb)
 {
@@ -523,12 +598,15 @@ static cc_status write_pending(cc_rotation *rot, json_t *item, const cc_state_re
                                cc_state_record *pending, cc_error *err)
 {
     memset(pending, 0, sizeof *pending);
-    uint8_t *fresh = cc_secret_alloc(CC_MASTER_KEY_LEN);
+    uint8_t *fresh = cc_secret_alloc(CC_MASTER_KEY_LEN), *cur = cc_secret_alloc(CC_MASTER_KEY_LEN);
     json_t *names = NULL, *values = NULL;
     char cond[256], now[32];
     cc_status st;
-    if (!fresh)
+    if (!fresh || !cur) {
+        cc_secret_free(fresh, CC_MASTER_KEY_LEN);
+        cc_secret_free(cur, CC_MASTER_KEY_LEN);
         return cc_error_set(err, CC_ENOMEM, "out of memory");
+    }
     if (rec->version == UINT32_MAX) {
         st = cc_error_set(err, CC_EINVAL, "master-key version %u is the last one", (unsigned)rec->version);
         goto out;
@@ -545,15 +623,17 @@ static cc_status write_pending(cc_rotation *rot, json_t *item, const cc_state_re
         (st = wrap_shares(rot, fresh, arns, rec->share_count, rec->threshold, pending, err)) != CC_OK)
         goto out;
     cc_state_now(now);
-    if ((st = cc_rotate_item_condition(item, cond, &names, &values, err)) != CC_OK ||
-        (st = cc_rotate_item_set_pending(item, pending, now, err)) != CC_OK)
-        goto out;
-    if (strcmp(rec->mode, "kms") != 0 && /* rotate mode --to kms: the promotion also switches the mode */
-        json_object_set_new(json_object_get(json_object_get(item, "pending"), "M"), "to_mode",
-                            json_pack("{s:s}", "S", "kms")) != 0) {
-        st = cc_error_set(err, CC_ENOMEM, "out of memory");
+    /* next_wrapped: the fresh master under the current one, so every replica holding v follows without KMS */
+    if ((st = cc_chamber_with_master_pair(rot->ch, rec->version, rec->version, copy_key, cur, err)) != CC_OK ||
+        (st = cc_master_verify(cur, rec->version, rec->check, err)) != CC_OK) {
+        cc_error_prefix(err, "the held master key is not the table's version %u", (unsigned)rec->version);
         goto out;
     }
+    /* rotate mode --to kms (a quorum chamber): to_mode "kms", the promotion also switches the mode */
+    if ((st = cc_rotate_item_condition(item, cond, &names, &values, err)) != CC_OK ||
+        (st = cc_rotate_item_set_pending_next(item, pending, strcmp(rec->mode, "kms") != 0 ? "kms" : NULL, cur,
+                                              rec->version, fresh, now, err)) != CC_OK)
+        goto out;
     st = put_item(rot, item, cond, names, values, err);
     if (st == CC_ECONFLICT) {
         /* Our own write may have landed before a retry: the stored check then is ours. */
@@ -588,6 +668,7 @@ out:
     json_decref(names);
     json_decref(values);
     cc_secret_free(fresh, CC_MASTER_KEY_LEN);
+    cc_secret_free(cur, CC_MASTER_KEY_LEN);
     return st;
 }
 
@@ -759,12 +840,27 @@ static cc_status promote(cc_rotation *rot, uint32_t from, uint32_t to, cc_error 
             snprintf(pending.mode, sizeof pending.mode, "%s", rec.mode);
             cc_state_now(now);
             /* rotate mode --to kms: the pending entry says so; the mode and the q_* attributes change with it */
-            const char *to_mode = json_string_value(
-                json_object_get(json_object_get(json_object_get(json_object_get(item, "pending"), "M"), "to_mode"), "S"));
+            json_t *pm = json_object_get(json_object_get(item, "pending"), "M");
+            const char *to_mode = json_string_value(json_object_get(json_object_get(pm, "to_mode"), "S"));
             int to_kms = to_mode && strcmp(to_mode, "kms") == 0;
-            if ((st = cc_rotate_item_condition(item, cond, &names, &values, err)) == CC_OK &&
-                (st = cc_rotate_item_install(item, &pending, now, err)) == CC_OK && to_kms)
-                st = cc_rotate_item_to_kms_mode(item, err);
+            /* rotate mode --to quorum: the new q_* set waits in the pending entry (dropped with it) */
+            json_t *nq = to_mode && strcmp(to_mode, "quorum") == 0 ? json_object_get(json_object_get(pm, "quorum"), "M")
+                                                                   : NULL;
+            json_incref(nq);
+            if (to_mode && strcmp(to_mode, "quorum") == 0 && !nq)
+                st = cc_error_set(err, CC_EINVAL, "pending: to_mode quorum without its operator set");
+            else if ((st = cc_rotate_item_condition(item, cond, &names, &values, err)) == CC_OK &&
+                     (st = cc_rotate_item_install(item, &pending, now, err)) == CC_OK && (to_kms || nq))
+                st = cc_rotate_item_to_kms_mode(item, err); /* drops every q_* (none in KMS-only mode) */
+            if (st == CC_OK && nq) {
+                const char *key;
+                json_t *v;
+                json_object_foreach(nq, key, v)
+                    if (strncmp(key, "q_", 2) == 0)
+                        json_object_set(item, key, v);
+                json_object_set_new(item, "mode", json_pack("{s:s}", "S", "quorum"));
+            }
+            json_decref(nq);
             if (st == CC_OK)
                 st = put_item(rot, item, cond, names, values, err);
         }
@@ -825,7 +921,7 @@ static cc_status drive(cc_rotation *rot, int fresh, cc_error *err)
     }
     if (!cc_chamber_holds_version(ch, to)) {
         uint8_t *k = cc_secret_alloc(CC_MASTER_KEY_LEN);
-        st = k ? cc_chamber_rebuild_master(ch, &pending, k, err) : cc_error_set(err, CC_ENOMEM, "out of memory");
+        st = k ? rebuild_pending(rot, &pending, k, err) : cc_error_set(err, CC_ENOMEM, "out of memory");
         if (st == CC_OK && !cc_chamber_hold_master(ch, k, to, gen))
             st = cc_error_set(err, CC_EUNAVAILABLE, "sealed meanwhile");
         cc_secret_free(k, CC_MASTER_KEY_LEN);
@@ -928,6 +1024,8 @@ static cc_status start_driver(cc_rotation *rot, int fresh, cc_error *err)
     return CC_OK;
 }
 
+cc_status cc_rotate_resume(cc_rotation *rot, cc_error *err) { return start_driver(rot, 0, err); }
+
 cc_status cc_rotate_item_to_kms_mode(json_t *item, cc_error *err)
 {
     if (json_object_set_new(item, "mode", json_pack("{s:s}", "S", "kms")) != 0)
@@ -950,8 +1048,8 @@ cc_status cc_chamber_rotate_mode(cc_chamber *ch, const char *to, cc_error *err)
 {
     cc_rotation *rot = cc_chamber_rotation(ch);
     if (!to || strcmp(to, "kms") != 0)
-        return cc_error_set(err, CC_EINVAL, "to: only \"kms\" is supported (quorum → kms); KMS-only → quorum is not "
-                            "implemented (docs/chamber.md, rotate mode)");
+        return cc_error_set(err, CC_EINVAL, "to: \"kms\" here; \"quorum\" needs operators and operator_threshold "
+                            "(cc_chamber_rotate_mode_quorum)");
     if (!rot || cc_chamber_state(ch) != CC_CHAMBER_UNSEALED)
         return cc_error_set(err, cc_chamber_can_sign(ch) ? CC_ECONFLICT : CC_EUNAVAILABLE,
                             "rotate mode: the chamber must be unsealed with no rotation running (state %s)",
@@ -983,6 +1081,9 @@ cc_status cc_chamber_rotate_master(cc_chamber *ch, int *resumed, cc_error *err)
     if (!rot || !cc_chamber_can_sign(ch))
         return cc_error_set(err, CC_EUNAVAILABLE, "rotate master: the chamber is %s",
                             cc_chamber_state_name(cc_chamber_state(ch)));
+    if (cc_quorum_rotation_active(rot->qrot))
+        return cc_error_set(err, CC_ECONFLICT, "rotate master: an operator-set or mode rotation awaits registration "
+                            "on this replica (status.rotation.quorum); let it finish or seal to abort it");
     pthread_mutex_lock(&rot->lock);
     *resumed = rot->have_pending;
     pthread_mutex_unlock(&rot->lock);
@@ -1068,6 +1169,10 @@ cc_status cc_rotate_state_load(cc_rotation *rot, cc_state_record *r, int *found,
     if (st != CC_OK)
         return st;
     uint64_t revision = cc_rotate_item_revision(item);
+    uint8_t next[CC_ROTATE_NEXT_WRAPPED_LEN];
+    int have_next = hp && cc_rotate_pending_next(json_object_get(item, "pending"), next);
+    char next_mode[16];
+    snprintf(next_mode, sizeof next_mode, "%s", cc_rotate_pending_to_mode(json_object_get(item, "pending")));
     json_decref(item);
     cc_state_record copy;
     if ((st = rec_copy(&copy, &rec, err)) != CC_OK) {
@@ -1083,6 +1188,9 @@ cc_status cc_rotate_state_load(cc_rotation *rot, cc_state_record *r, int *found,
     rot->pending = pending; /* zeroed when there is none */
     rot->have_pending = hp;
     rot->revision = revision;
+    rot->have_next = have_next;
+    memcpy(rot->next_wrapped, next, sizeof next);
+    memcpy(rot->next_mode, next_mode, sizeof next_mode);
     pthread_mutex_unlock(&rot->lock);
     *r = rec;
     *found = 1;
@@ -1099,10 +1207,65 @@ static int pending_copy(cc_rotation *rot, cc_state_record *out)
     return have;
 }
 
+typedef struct unwrap_arg {
+    uint32_t from, to;
+    const char *mode;
+    const uint8_t *blob;
+    uint8_t *out;
+    cc_error *err;
+} unwrap_arg;
+
+static cc_status unwrap_fn(void *arg, const uint8_t *ka, const uint8_t *kb)
+{
+    (void)kb;
+    unwrap_arg *a = arg;
+    return cc_rotate_next_unwrap(ka, a->from, a->to, a->mode, a->blob, CC_ROTATE_NEXT_WRAPPED_LEN, a->out, a->err);
+}
+
+/*
+ * The master of the pending entry p (last read): from next_wrapped with the
+ * held current master when the entry has one (no KMS, no operators), else
+ * with KMS (an entry of an older version, KMS-only); checked against p->check.
+ */
+static cc_status rebuild_pending(cc_rotation *rot, const cc_state_record *p, uint8_t out[32], cc_error *err)
+{
+    pthread_mutex_lock(&rot->lock);
+    int have_next = rot->have_next && rot->have_pending && rot->pending.version == p->version;
+    uint8_t blob[CC_ROTATE_NEXT_WRAPPED_LEN];
+    char mode[16];
+    memcpy(blob, rot->next_wrapped, sizeof blob);
+    memcpy(mode, rot->next_mode, sizeof mode);
+    pthread_mutex_unlock(&rot->lock);
+    if (!have_next) {
+        if (strcmp(p->mode, "kms") != 0)
+            return cc_error_set(err, CC_EUNAVAILABLE, "pending version %u (mode %s) has no next_wrapped: it cannot be "
+                                "rebuilt here", (unsigned)p->version, p->mode);
+        return cc_chamber_rebuild_master(rot->ch, p, out, err);
+    }
+    unwrap_arg a = {p->version - 1, p->version, mode, blob, out, err};
+    cc_status st = cc_chamber_with_master_pair(rot->ch, a.from, a.from, unwrap_fn, &a, err);
+    if (st == CC_OK && (st = cc_master_verify(out, p->version, p->check, err)) != CC_OK)
+        cc_error_prefix(err, "next_wrapped opens to a key that fails the pending check");
+    if (st != CC_OK)
+        cc_secret_wipe(out, 32);
+    return st;
+}
+
+/* 1 when the pending entry last read carries next_wrapped (then the current master, once held, gives it). */
+static int pending_has_next(cc_rotation *rot)
+{
+    pthread_mutex_lock(&rot->lock);
+    int yes = rot->have_pending && rot->have_next;
+    pthread_mutex_unlock(&rot->lock);
+    return yes;
+}
+
 void cc_rotate_before_install(cc_rotation *rot)
 {
     cc_state_record p;
-    if (!rot || !pending_copy(rot, &p))
+    if (!rot || pending_has_next(rot)) /* next_wrapped: after_install unwraps it with the installed master */
+        return;
+    if (!pending_copy(rot, &p))
         return;
     uint8_t *k = cc_secret_alloc(CC_MASTER_KEY_LEN);
     cc_error e;
@@ -1138,6 +1301,26 @@ void cc_rotate_after_install(cc_rotation *rot, unsigned long gen)
         rot->resume_at = 0;
     }
     pthread_mutex_unlock(&rot->lock);
+    if (!k && pending) { /* next_wrapped (or a KMS rebuild): the current master is installed now */
+        cc_state_record p;
+        if (pending_copy(rot, &p)) {
+            cc_error e;
+            cc_error_clear(&e);
+            k = cc_secret_alloc(CC_MASTER_KEY_LEN);
+            if (k && rebuild_pending(rot, &p, k, &e) == CC_OK) {
+                v = p.version;
+            } else {
+                char vs[16];
+                u32s(vs, p.version);
+                cc_log(CC_LOG_ERROR, "chamber: cannot obtain the pending master key of a rotation in flight; keys "
+                       "already re-sealed to it do not open here until it does", "pending_version", vs, "reason",
+                       e.msg, NULL);
+                cc_secret_free(k, CC_MASTER_KEY_LEN);
+                k = NULL;
+            }
+            cc_state_record_clear(&p);
+        }
+    }
     if (k) {
         if (cc_chamber_hold_master(rot->ch, k, v, gen)) {
             char vs[16];
@@ -1150,7 +1333,7 @@ void cc_rotate_after_install(cc_rotation *rot, unsigned long gen)
 }
 
 /* Rebuilds rec's master with KMS and holds it (following a rotation made elsewhere). */
-static void follow(cc_rotation *rot, const cc_state_record *rec, const char *what)
+static void follow(cc_rotation *rot, const cc_state_record *rec, const char *what, int pending)
 {
     unsigned long gen = cc_chamber_seal_gen(rot->ch);
     uint8_t *k = cc_secret_alloc(CC_MASTER_KEY_LEN);
@@ -1158,7 +1341,9 @@ static void follow(cc_rotation *rot, const cc_state_record *rec, const char *wha
     cc_error_clear(&e);
     char v[16];
     u32s(v, rec->version);
-    if (k && cc_chamber_rebuild_master(rot->ch, rec, k, &e) == CC_OK && cc_chamber_hold_master(rot->ch, k, rec->version, gen)) {
+    if (k &&
+        (pending ? rebuild_pending(rot, rec, k, &e) : cc_chamber_rebuild_master(rot->ch, rec, k, &e)) == CC_OK &&
+        cc_chamber_hold_master(rot->ch, k, rec->version, gen)) {
         cc_log(CC_LOG_INFO, "chamber: following a master-key rotation: holding the new master key", "what", what,
                "version", v, NULL);
     } else {
@@ -1194,11 +1379,11 @@ void cc_rotate_poll(cc_rotation *rot)
     pthread_mutex_unlock(&rot->lock);
 
     /* The table's current master (promoted elsewhere while this replica did not hold it). */
-    if (have_rec && can_follow && !cc_chamber_holds_version(rot->ch, rec.version))
-        follow(rot, &rec, "current");
+    if (have_rec && can_follow && !cc_chamber_holds_version(rot->ch, rec.version) && strcmp(rec.mode, "kms") == 0)
+        follow(rot, &rec, "current", 0); /* a quorum master is never rebuilt with KMS alone */
     /* A pending master written elsewhere: hold it before any key is re-sealed to it. */
     if (have_pend && can_follow && !cc_chamber_holds_version(rot->ch, pend.version))
-        follow(rot, &pend, "pending");
+        follow(rot, &pend, "pending", 1);
     /* After a promotion, an older master is kept a while (a key-source read in flight may need it), then wiped. */
     if (have_rec && !have_pend && !do_release && !release) {
         for (uint32_t old = rec.version - 1; old >= 1 && old + 4 >= rec.version; old--)

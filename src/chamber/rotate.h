@@ -13,7 +13,8 @@
  *
  * Master-key rotation (version v → v+1) runs in the background:
  *   (a) a `pending` entry — the new master's shares (same KMS keys and
- *       threshold, EncryptionContext version v+1) and check — is added to
+ *       threshold, EncryptionContext version v+1), check, and next_wrapped
+ *       (the new master under the current one, rotate_next.c) — is added to
  *       the state item with a conditional write, the current v shares kept;
  *   (b) every key item at master_version v is re-sealed under v+1 with a
  *       conditional UpdateItem (`master_version = v`), one key at a time;
@@ -21,18 +22,26 @@
  *       conditional write (v is dropped from the table).
  * While (a)..(c) are in flight every replica holds BOTH masters (the chamber
  * keeps a second key, the key source opens a record with the key of the
- * record's own version), so no key is ever unreadable.  A replica that
- * unseals while a pending entry exists rebuilds both and resumes the
- * rotation (any replica may: every write is conditional, so two drivers
- * are merely redundant).
+ * record's own version; v+1 is taken from next_wrapped with master v, no
+ * KMS call), so no key is ever unreadable.  A replica that unseals while a
+ * pending entry exists unseals v, unwraps v+1 and resumes the rotation (any
+ * replica may: every write is conditional, so two drivers are merely
+ * redundant).  rotate mode --to quorum (rotate_quorum.c) writes its pending
+ * entry only after every new operator registered; from then on it is this
+ * same rotation, with a promotion that installs mode "quorum".
  *
  * State item attributes added by this module (chamber/state.h has the rest):
  *   revision  N  bumped by every rotation write; rotation writes are
  *                conditional on it (and on version and updated_at)
  *   pending   M  {version N, threshold N, check B, shares L, started_at S,
- *                to_mode S (optional)}: shares encoded as the item's own
- *                `shares`; to_mode "kms" (rotate mode) makes the promotion also
- *                set mode "kms" and drop the q_* attributes
+ *                to_mode S (optional), next_wrapped B, quorum M (optional)}:
+ *                shares encoded as the item's own `shares`; to_mode "kms"
+ *                (rotate mode) makes the promotion also set mode "kms" and drop
+ *                the q_* attributes; to_mode "quorum" makes it set mode
+ *                "quorum" and install the q_* attributes kept in `quorum` (the
+ *                shares then wrap the new kms_part); next_wrapped is the new
+ *                master wrapped under the current one (rotate_next.c), so every
+ *                replica holding the current master follows without KMS
  */
 #ifndef CC_CHAMBER_ROTATE_H
 #define CC_CHAMBER_ROTATE_H
@@ -96,6 +105,19 @@ cc_status cc_rotate_quorum_register(cc_chamber *ch, const char *token, cc_quorum
  * implemented); CC_ECONFLICT in KMS-only mode or with a rotation pending.
  */
 cc_status cc_chamber_rotate_mode(cc_chamber *ch, const char *to, cc_error *err);
+/*
+ * rotate mode --to quorum (chamber/rotate_quorum.c): a KMS-only chamber moves
+ * to operator quorum with a NEW master (v+1) = HKDF(kms_part' ‖
+ * operator_part').  Start: everything is made in this replica's memory
+ * (kms_part' wrapped by the KMS keys, operator_part' split over the new
+ * operators) and the K one-time registration tokens answered; nothing is
+ * written.  When every new operator has registered here, the pending entry
+ * (to_mode "quorum", q_* of the new set, next_wrapped) is written and the
+ * master rotation runs as rotate master.  CC_EINVAL names the field;
+ * CC_ECONFLICT not KMS-only / a rotation pending or running; CC_EUNAVAILABLE sealed.
+ */
+cc_status cc_chamber_rotate_mode_quorum(cc_chamber *ch, const char *const *names, size_t k, unsigned threshold,
+                                        const cc_quorum_kdf *kdf, json_t **tokens, cc_error *err);
 /* Sets mode "kms" and removes every q_* attribute of a state item (the promotion of a rotation to kms). */
 cc_status cc_rotate_item_to_kms_mode(json_t *item, cc_error *err);
 
@@ -103,6 +125,8 @@ cc_status cc_rotate_item_to_kms_mode(json_t *item, cc_error *err);
 typedef struct cc_quorum_rotation cc_quorum_rotation;
 cc_status cc_quorum_rotation_new(cc_chamber *ch, cc_quorum_rotation **out, cc_error *err);
 void cc_quorum_rotation_free(cc_quorum_rotation *q);
+/* 1 while a rotate quorum / rotate mode --to quorum awaits its registrations (or its write) here. */
+int cc_quorum_rotation_active(cc_quorum_rotation *q);
 void cc_quorum_rotation_poll(cc_rotation *rot);
 void cc_quorum_rotation_status(cc_quorum_rotation *q, json_t *rotation);
 cc_quorum_rotation *cc_rotate_quorum_state(cc_rotation *rot);
@@ -113,6 +137,15 @@ void cc_rotate_op_unlock(cc_rotation *rot);
 int cc_rotate_master_busy(cc_rotation *rot);
 /* Bumps revision and sets updated_at of a state item. */
 cc_status cc_rotate_item_bump(json_t *item, const char *now, cc_error *err);
+/* rot's chamber-independent helpers for rotate_quorum.c (rotate mode --to quorum). */
+/* r->shares ← secret split r->threshold-of-n... over arns, KMS-wrapped at r->version, checked through the unwrapper
+ * (r->mode "quorum": secret is kms_part and r->quorum.kms_check must be set). */
+cc_status cc_rotate_wrap_shares(cc_rotation *rot, const uint8_t *secret, const char *const *arns, size_t n,
+                                unsigned m, cc_state_record *r, cc_error *err);
+/* Starts the driver on the pending entry in the table (as a resume). */
+cc_status cc_rotate_resume(cc_rotation *rot, cc_error *err);
+/* Re-reads the state item into rot and the chamber. */
+void cc_rotate_refresh(cc_rotation *rot);
 
 /* ---------------------------------------------------------------- hooks called by chamber.c */
 
@@ -142,8 +175,11 @@ cc_rotation *cc_chamber_rotation(cc_chamber *ch);
 const cc_kms *cc_chamber_kms(cc_chamber *ch);
 /* Increases at every seal: a rotation step that saw it move stops. */
 unsigned long cc_chamber_seal_gen(cc_chamber *ch);
-/* Decrypts rec's shares through the chamber's unwrapper and rebuilds its key (checked). */
+/* Decrypts rec's shares through the chamber's unwrapper and rebuilds its key (checked).  A mode "quorum" record is
+ * refused (KMS alone yields kms_part there, never the master). */
 cc_status cc_chamber_rebuild_master(cc_chamber *ch, const cc_state_record *rec, uint8_t master[32], cc_error *err);
+/* The same for a mode "quorum" record: kms_part, checked against rec->quorum.kms_check. */
+cc_status cc_chamber_rebuild_kms_part(cc_chamber *ch, const cc_state_record *rec, uint8_t kms_part[32], cc_error *err);
 /*
  * Holds key (copied) as a second master of version, unless a seal happened
  * since gen or the chamber is sealed: the higher version becomes the one
@@ -179,6 +215,31 @@ cc_status cc_rotate_split_checked(const uint8_t master[32], unsigned m, unsigned
 /* The `pending` attribute ({"M": {...}}) of p (a new reference) / p from it; CC_EINVAL names the field. */
 cc_status cc_rotate_pending_encode(const cc_state_record *p, json_t **attr, cc_error *err);
 cc_status cc_rotate_pending_decode(json_t *attr, cc_state_record *p, cc_error *err);
+
+/*
+ * next_wrapped (chamber/rotate_next.c): the new master (version to = from + 1)
+ * wrapped under the current one (version from) with AES-256-GCM under
+ * HKDF(current, "cc-next-master-v1" ‖ be32(from) ‖ be32(to)), associated data
+ * naming both versions and to_mode.  Unwrap: CC_ECRYPTO for a wrong current
+ * master, version, mode or a tampered blob; CC_EINVAL for a bad length / step.
+ */
+#define CC_ROTATE_NEXT_WRAPPED_LEN (12 + 32 + 16)
+cc_status cc_rotate_next_wrap(const uint8_t current[32], uint32_t from, uint32_t to, const char *to_mode,
+                              const uint8_t next[32], uint8_t out[CC_ROTATE_NEXT_WRAPPED_LEN], cc_error *err);
+cc_status cc_rotate_next_unwrap(const uint8_t current[32], uint32_t from, uint32_t to, const char *to_mode,
+                                const uint8_t *blob, size_t len, uint8_t next[32], cc_error *err);
+/* next_wrapped of a `pending` attribute into out: 1 when present with the right length. */
+int cc_rotate_pending_next(json_t *attr, uint8_t out[CC_ROTATE_NEXT_WRAPPED_LEN]);
+/* The mode of the NEW master of a pending entry: its to_mode, or "kms". */
+const char *cc_rotate_pending_to_mode(json_t *attr);
+/*
+ * Sets pending from p (p->mode "quorum": with its q_* set) plus to_mode (NULL:
+ * none) and next_wrapped = next wrapped under current (version from), bumps
+ * revision, sets updated_at.
+ */
+cc_status cc_rotate_item_set_pending_next(json_t *item, const cc_state_record *p, const char *to_mode,
+                                          const uint8_t current[32], uint32_t from, const uint8_t next[32],
+                                          const char *now, cc_error *err);
 
 /* The revision of a state item (0 when it has none). */
 uint64_t cc_rotate_item_revision(json_t *item);

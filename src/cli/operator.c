@@ -81,6 +81,9 @@ static void usage(FILE *f)
             "           operators unseal until every new one has registered with that replica, then no longer\n"
             "  rotate mode --to kms   operator quorum → KMS-only: a new master key (every stored key re-sealed\n"
             "           in the background, status.rotation); the operators no longer unseal afterwards\n"
+            "  rotate mode --to quorum --operators dave,erin,frank --operator-threshold T [--argon2-...]\n"
+            "           KMS-only → operator quorum: a new master key; prints one-time registration tokens; once\n"
+            "           every new operator registered with that replica every key is re-sealed (status.rotation)\n"
             "  generate-root-token          a new root token (needs a root token; the old one keeps working)\n"
             "  auth policy list             auth policies (root token)\n"
             "  auth policy get NAME\n"
@@ -376,10 +379,23 @@ static int cmd_rotate(const op_args *a)
         }
         return quorum_send(a, "rotate/quorum", body); /* the answer holds the registration tokens (shown once) */
     }
-    if (kind && strcmp(kind, "mode") == 0) { /* rotate mode --to kms */
+    if (kind && strcmp(kind, "mode") == 0) { /* rotate mode --to kms | --to quorum --operators ... */
+        if (a->to && strcmp(a->to, "quorum") == 0) {
+            if (!a->operators || !a->operator_threshold) {
+                fprintf(stderr, "containment-chamber operator rotate mode --to quorum: --operators a,b,... and "
+                                "--operator-threshold T are required\n");
+                return 2;
+            }
+            json_t *body = json_pack("{s:s}", "to", "quorum");
+            if (!body || quorum_init_fields(a, body) != 0) {
+                json_decref(body);
+                return 2;
+            }
+            return quorum_send(a, "rotate/mode", body); /* the answer holds the registration tokens (shown once) */
+        }
         if (!a->to || strcmp(a->to, "kms") != 0) {
-            fprintf(stderr, "containment-chamber operator rotate mode: --to kms is required (KMS-only → quorum is not "
-                            "implemented)\n");
+            fprintf(stderr, "containment-chamber operator rotate mode: --to kms or --to quorum (with --operators and "
+                            "--operator-threshold) is required\n");
             return 2;
         }
         return call(a, "POST", "rotate/mode", "{\"to\":\"kms\"}");

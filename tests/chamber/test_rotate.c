@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "chamber/master.h"
+#include "chamber/quorum.h"
 #include "chamber/rotate.h"
 #include "chamber/shamir.h"
 #include "chamber/state.h"
@@ -296,6 +297,137 @@ TEST(item_to_kms_mode)
     json_decref(item);
 }
 
+/* ---- next_wrapped (rotate_next.c): the new master under the current one */
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+    uint8_t acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc |= p[i];
+    return acc == 0;
+}
+
+TEST(next_wrapped_roundtrip_and_refusals)
+{
+    uint8_t cur[K], nxt[K], other[K], blob[CC_ROTATE_NEXT_WRAPPED_LEN], blob2[CC_ROTATE_NEXT_WRAPPED_LEN], back[K];
+    RAND_bytes(cur, K);
+    RAND_bytes(nxt, K);
+    RAND_bytes(other, K);
+    cc_error err;
+    CHECK(cc_rotate_next_wrap(cur, 4, 5, "quorum", nxt, blob, &err) == CC_OK);
+    CHECK(cc_rotate_next_unwrap(cur, 4, 5, "quorum", blob, sizeof blob, back, &err) == CC_OK);
+    CHECK(memcmp(back, nxt, K) == 0);
+    /* the new master is not in the blob in the clear, and a second wrap differs (random nonce) */
+    CHECK(memmem(blob, sizeof blob, nxt, K) == NULL);
+    CHECK(cc_rotate_next_wrap(cur, 4, 5, "quorum", nxt, blob2, &err) == CC_OK);
+    CHECK(memcmp(blob, blob2, sizeof blob) != 0);
+
+    /* a wrong current master */
+    memset(back, 0xAA, K);
+    CHECK(cc_rotate_next_unwrap(other, 4, 5, "quorum", blob, sizeof blob, back, &err) == CC_ECRYPTO);
+    CHECK(strstr(err.msg, "next_wrapped") != NULL);
+    CHECK(all_zero(back, K)); /* nothing of a failed open is left */
+    /* the new master itself is not the key either */
+    CHECK(cc_rotate_next_unwrap(nxt, 4, 5, "quorum", blob, sizeof blob, back, &err) == CC_ECRYPTO);
+    /* another version step (both versions are bound: HKDF info and associated data) */
+    CHECK(cc_rotate_next_unwrap(cur, 5, 6, "quorum", blob, sizeof blob, back, &err) == CC_ECRYPTO);
+    CHECK(cc_rotate_next_unwrap(cur, 3, 4, "quorum", blob, sizeof blob, back, &err) == CC_ECRYPTO);
+    /* not a step of one */
+    CHECK(cc_rotate_next_unwrap(cur, 4, 6, "quorum", blob, sizeof blob, back, &err) == CC_EINVAL);
+    CHECK(cc_rotate_next_wrap(cur, 4, 4, "kms", nxt, blob2, &err) == CC_EINVAL);
+    CHECK(cc_rotate_next_wrap(cur, 0, 1, "kms", nxt, blob2, &err) == CC_EINVAL);
+    /* another mode */
+    CHECK(cc_rotate_next_unwrap(cur, 4, 5, "kms", blob, sizeof blob, back, &err) == CC_ECRYPTO);
+    CHECK(cc_rotate_next_unwrap(cur, 4, 5, "", blob, sizeof blob, back, &err) == CC_EINVAL);
+    /* every single bit flipped anywhere (nonce, ciphertext, tag) is refused */
+    int refused = 0;
+    for (size_t i = 0; i < sizeof blob; i++)
+        for (int bit = 0; bit < 8; bit++) {
+            memcpy(blob2, blob, sizeof blob);
+            blob2[i] ^= (uint8_t)(1u << bit);
+            refused += cc_rotate_next_unwrap(cur, 4, 5, "quorum", blob2, sizeof blob2, back, NULL) == CC_ECRYPTO;
+        }
+    CHECK_EQ_INT(refused, (int)(sizeof blob * 8));
+    /* a truncated or extended blob */
+    CHECK(cc_rotate_next_unwrap(cur, 4, 5, "quorum", blob, sizeof blob - 1, back, &err) == CC_EINVAL);
+    /* and the original still opens */
+    CHECK(cc_rotate_next_unwrap(cur, 4, 5, "quorum", blob, sizeof blob, back, &err) == CC_OK);
+    CHECK(memcmp(back, nxt, K) == 0);
+}
+
+TEST(pending_to_quorum_with_next_wrapped)
+{
+    /* A KMS-only item at version 7; the pending entry of rotate mode --to quorum (version 8). */
+    cc_state_record cur_rec, p, back;
+    make_record(&cur_rec, 7, 2, 3, "arn:aws:kms:eu-west-1:111122223333:key/c");
+    make_record(&p, 8, 2, 3, "arn:aws:kms:eu-west-1:111122223333:key/c");
+    snprintf(p.mode, sizeof p.mode, "quorum");
+    uint8_t kms_part[K], cur[K], nxt[K], out[K];
+    RAND_bytes(kms_part, K);
+    RAND_bytes(cur, K);
+    RAND_bytes(nxt, K);
+    const char *names[] = {"dave", "erin", "frank"};
+    char toks[3 * (CC_QUORUM_TOKEN_LEN + 1)];
+    cc_quorum_kdf kdf = {1, 8192, 1};
+    cc_error err;
+    CHECK(cc_quorum_setup(&p.quorum, names, 3, 2, &kdf, kms_part, 8, toks, &err) == CC_OK);
+    uint8_t share[K];
+    RAND_bytes(share, K);
+    for (unsigned i = 0; i < 3; i++) /* every new operator registered (the only time the entry is written) */
+        CHECK(cc_quorum_register(&p.quorum.ops[i], 8, CC_QUORUM_KIND_PASSPHRASE, &kdf,
+                                 (const uint8_t *)"a long enough passphrase", 24, share, &err) == CC_OK);
+    p.quorum.complete = 1;
+    p.quorum.revision = 1;
+    json_t *item = NULL;
+    CHECK(cc_state_record_to_item(&cur_rec, &item, &err) == CC_OK);
+    json_object_set_new(item, "auth_x", json_pack("{s:s}", "S", "other module"));
+    CHECK(cc_rotate_item_set_pending_next(item, &p, "quorum", cur, 7, nxt, "2026-02-03T04:05:06Z", &err) == CC_OK);
+    json_t *pa = json_object_get(item, "pending");
+    /* the current item stays KMS-only (no q_* at the top), the new set rides in the pending entry */
+    CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(item, "mode"), "S")), "kms");
+    CHECK(json_object_get(item, "q_operators") == NULL);
+    CHECK(json_object_get(json_object_get(json_object_get(pa, "M"), "quorum"), "M") != NULL);
+    CHECK(json_object_get(item, "auth_x") != NULL);
+    CHECK_EQ_STR(cc_rotate_pending_to_mode(pa), "quorum");
+    /* no secret in the entry: the tokens are hashed, the new master only wrapped */
+    char *dump = json_dumps(item, JSON_COMPACT);
+    CHECK(dump && strstr(dump, "cc-reg-") == NULL);
+    free(dump);
+    uint8_t blob[CC_ROTATE_NEXT_WRAPPED_LEN];
+    CHECK(cc_rotate_pending_next(pa, blob) == 1);
+    CHECK(cc_rotate_next_unwrap(cur, 7, 8, cc_rotate_pending_to_mode(pa), blob, sizeof blob, out, &err) == CC_OK);
+    CHECK(memcmp(out, nxt, K) == 0);
+    /* decode: mode quorum with the new operators and kms_check */
+    CHECK_MSG(cc_rotate_pending_decode(pa, &back, &err) == CC_OK, "decode: %s", err.msg);
+    CHECK_EQ_STR(back.mode, "quorum");
+    CHECK(same_record(&p, &back));
+    CHECK_EQ_INT((int)back.quorum.count, 3);
+    CHECK_EQ_INT((int)back.quorum.threshold, 2);
+    CHECK(back.quorum.complete == 1);
+    CHECK_EQ_STR(back.quorum.ops[1].name, "erin");
+    CHECK(memcmp(back.quorum.kms_check, p.quorum.kms_check, sizeof p.quorum.kms_check) == 0);
+    cc_state_record_clear(&back);
+    /* a KMS pending entry (rotate master) has next_wrapped too, with mode kms, and decodes as kms */
+    json_object_del(item, "pending");
+    snprintf(p.mode, sizeof p.mode, "kms");
+    CHECK(cc_rotate_item_set_pending_next(item, &p, NULL, cur, 7, nxt, "2026-02-03T04:05:06Z", &err) == CC_OK);
+    pa = json_object_get(item, "pending");
+    CHECK_EQ_STR(cc_rotate_pending_to_mode(pa), "kms");
+    CHECK(json_object_get(json_object_get(pa, "M"), "quorum") == NULL);
+    CHECK(cc_rotate_pending_next(pa, blob) == 1);
+    CHECK(cc_rotate_next_unwrap(cur, 7, 8, "kms", blob, sizeof blob, out, &err) == CC_OK);
+    CHECK(cc_rotate_next_unwrap(cur, 7, 8, "quorum", blob, sizeof blob, out, &err) == CC_ECRYPTO);
+    CHECK(cc_rotate_pending_decode(pa, &back, &err) == CC_OK);
+    CHECK_EQ_STR(back.mode, "kms");
+    cc_state_record_clear(&back);
+    /* a tampered next_wrapped in the item is refused */
+    json_object_set_new(json_object_get(pa, "M"), "next_wrapped", json_pack("{s:s}", "B", "AAAA"));
+    CHECK(cc_rotate_pending_next(pa, blob) == 0);
+    json_decref(item);
+    cc_state_record_clear(&cur_rec);
+    cc_state_record_clear(&p);
+}
+
 int main(void)
 {
     RUN(resplit_every_subset);
@@ -306,5 +438,7 @@ int main(void)
     RUN(key_actions);
     RUN(protocol_walk_crash_after_every_step);
     RUN(item_to_kms_mode);
+    RUN(next_wrapped_roundtrip_and_refusals);
+    RUN(pending_to_quorum_with_next_wrapped);
     TEST_MAIN_END();
 }

@@ -317,7 +317,9 @@ try {
     return out;
   };
   r = await api(s, "POST", "/api/v1/chamber/rotate/mode", { to: "quorum" });
-  expect(r.status === 400 && /to:/.test(r.text), "rotate mode to quorum → 400 naming `to` (not implemented)", r.text);
+  expect(r.status === 400 && /operators/.test(r.text), "rotate mode to quorum without operators → 400 naming operators", r.text);
+  r = await api(s, "POST", "/api/v1/chamber/rotate/mode", { to: "quorum", operators: ["x1", "x2"], operator_threshold: 2 });
+  expect(r.status === 409 && /mode/.test(r.text), "rotate mode to quorum on a quorum chamber → 409 naming the mode (chamber_rotate_mode_quorum.sh covers KMS-only → quorum)", r.text);
   // replica b: unsealed by operators, signing; replica w: left kms_unsealed (no submissions)
   b = await start(cfg);
   await waitFor(async () => (await status(b)).state === "kms_unsealed");

@@ -14,7 +14,7 @@
 #         the table keeps dave, erin, frank, gina does not unseal, the tokens are void, erin +
 #         frank unseal; zero failed signing requests while it awaited registration;
 #   (iii) a seal aborts a rotation in flight (tokens void, table unchanged);
-#   (v)   `operator rotate mode --to kms` (to quorum: 400) under load on the rotating replica and
+#   (v)   `operator rotate mode --to kms` (to quorum without operators: 400; on a quorum chamber: 409) under load on the rotating replica and
 #         on a second one unsealed by operators: zero failed signing requests; a third replica
 #         left at kms_unsealed unseals with KMS alone after the promotion; the item is mode kms
 #         with no q_* attribute, every key item at version 2; restart → KMS alone unseals, an

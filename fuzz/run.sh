@@ -37,7 +37,10 @@ run_one() {  # target
     mkdir -p "$corpus" "$art"
     local max_len=4096  # request bodies (blocks) and interchanges are larger than the rest
     case "$t" in sign_request|interchange) max_len=16384 ;; esac
-    local args=(-artifact_prefix="$art/" -print_final_stats=1 -rss_limit_mb=2048 -timeout=30 -max_len=$max_len)
+    local rss=2048 malloc=()
+    # binary images and device answers: a declared size must never become an allocation
+    case "$t" in eif|cbor_nsm) rss=1024; malloc=(-malloc_limit_mb=64) ;; esac
+    local args=(-artifact_prefix="$art/" -print_final_stats=1 -rss_limit_mb=$rss "${malloc[@]}" -timeout=30 -max_len=$max_len)
     [ -f "fuzz/$t.dict" ] && args+=(-dict="fuzz/$t.dict")
     if [ "$mode" = smoke ]; then
         args+=(-max_total_time="${FUZZ_SMOKE_SECONDS:-10}")

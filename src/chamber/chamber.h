@@ -1,9 +1,16 @@
 /*
- * chamber.h — the signer's seal state machine (SPEC §5), KMS-only mode.
+ * chamber.h — the signer's seal state machine (SPEC §5).
+ *
+ * KMS-only mode:
  *
  *   uninitialized ──init──▶ unsealed ──seal──▶ sealed ──unseal──▶ unsealed
  *         │                                      ▲
  *         └── (init seen in the table) ──────────┘ then automatic KMS unseal
+ *
+ * Operator-quorum mode adds awaiting_registration (after init, until every
+ * operator registered) and kms_unsealed (KMS gave its part; waiting for a
+ * threshold of operator submissions); any rotation runs in awaiting_rotation,
+ * where signing continues (chamber/rotate.h).
  *
  * At start the state item (chamber/state.h) is read: none → uninitialized,
  * and a one-time setup token `cc-setup-<hex>` is logged once (warn), kept
@@ -19,9 +26,8 @@
  * to this process (another replica's seal is not followed); after an
  * operator's seal nothing unseals automatically until `unseal` or a restart.
  *
- * awaiting_registration and kms_unsealed belong to operator-quorum mode
- * (the block "operator quorum" below; chamber/quorum.h), awaiting_rotation to
- * rotation.
+ * The share decryption itself is pluggable (chamber/unwrap.h): plain KMS
+ * Decrypt, or Decrypt with an attested Recipient inside a Nitro Enclave.
  */
 #ifndef CC_CHAMBER_CHAMBER_H
 #define CC_CHAMBER_CHAMBER_H

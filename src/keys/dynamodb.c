@@ -657,7 +657,8 @@ static int cmp_rec(const void *a, const void *b)
 
 static void records_digest(cc_key_record *recs, size_t n, uint8_t out[32])
 {
-    qsort(recs, n, sizeof *recs, cmp_rec);
+    if (n > 1) /* recs is NULL for an empty table: qsort must not see it */
+        qsort(recs, n, sizeof *recs, cmp_rec);
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     unsigned len = 0;
     memset(out, 0, 32);

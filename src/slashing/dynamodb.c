@@ -642,7 +642,8 @@ static cc_status ddb_export(cc_slashing *base, const uint8_t (*pubkeys)[48], siz
         goto done;
     }
     /* One validator per pubkey, records in slot / target order (the sort keys are zero-padded). */
-    qsort(recs, n, sizeof *recs, rec_cmp);
+    if (n > 1) /* recs may be NULL when there is nothing to export */
+        qsort(recs, n, sizeof *recs, rec_cmp);
     for (size_t i = 0; i < n && st == CC_OK; i++) {
         if (i == 0 || strcmp(recs[i].pk, recs[i - 1].pk) != 0) {
             cc_ic_validator *nv = realloc(ic->validators, (ic->validator_count + 1) * sizeof *nv);

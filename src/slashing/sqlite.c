@@ -644,7 +644,8 @@ static cc_status import_tx(sq_db *db, const cc_interchange *ic, sq_touched *touc
         }
     }
     /* One watermark update per validator, after all its entries (a pubkey may repeat). */
-    qsort(touched, ic->validator_count, sizeof *touched, touched_cmp);
+    if (ic->validator_count > 1)
+        qsort(touched, ic->validator_count, sizeof *touched, touched_cmp);
     for (size_t i = 0; i < ic->validator_count;) {
         sq_touched t = touched[i];
         size_t j = i + 1;

@@ -426,8 +426,8 @@ def runtime_libraries(name):
         if owner.returncode != 0:
             owner = subprocess.run(["dpkg", "-S", path], capture_output=True, text=True)
         pkg = owner.stdout.split(":")[0].strip() if owner.returncode == 0 else "?"
-        if pkg in ("libc6", "libgcc-s1", "libstdc++6", "?"):
-            continue  # in every Debian base image (or not from a package at all)
+        if pkg in ("libc6", "libgcc-s1", "libstdc++6", "?") or re.match(r"lib(a|ub|l|t)san\d", pkg):
+            continue
         if not re.search(r"(^|\s)" + re.escape(pkg) + r"(\s|$)", runtime):
             missing.append(f"{os.path.basename(path)} ({pkg})")
     # Transitive libraries are pulled in by apt as dependencies: only direct ones must be listed.

@@ -24,10 +24,10 @@ command -v node >/dev/null || fail "node is missing"
 work=$(mktemp -d "${TMPDIR:-/tmp}/cc-$NAME.XXXXXX")
 env_pids=()
 chamber_env_cleanup() {
+    for p in "${env_pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
     # Any signer a driver left behind (an exception or a timeout before its own clean-up): every
     # process started for this run names the unique temp dir in its arguments.
     pkill -KILL -f -- "$work/" 2>/dev/null
-    for p in "${env_pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
     rm -rf "$work"
 }
 trap chamber_env_cleanup EXIT

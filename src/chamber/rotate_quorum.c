@@ -357,6 +357,29 @@ out:
  * conflict with another operator set it is aborted; otherwise it stays for
  * the poller's retry.
  */
+/*
+ * After the table write of rotation `id` failed: record why and when the
+ * poller retries; abort (the table changed under it) drops the rotation.
+ */
+static void write_failed(cc_chamber *ch, cc_quorum_rotation *q, unsigned long id, cc_status st, const cc_error *err,
+                         int abort, const char *abandoned, const char *retried)
+{
+    const char *why = err ? err->msg : cc_status_str(st);
+    pthread_mutex_lock(&q->lock);
+    if (q->id == id) {
+        snprintf(q->last_error, sizeof q->last_error, "%s", why);
+        q->switch_retry = time(NULL) + SWITCH_RETRY_SECONDS;
+        if (abort) {
+            drop_locked(q);
+            snprintf(q->last_result, sizeof q->last_result, "aborted: the table changed");
+        }
+    }
+    pthread_mutex_unlock(&q->lock);
+    if (abort)
+        cc_chamber_set_rotating(ch, 0);
+    cc_log(CC_LOG_WARN, abort ? abandoned : retried, "reason", why, NULL);
+}
+
 static cc_status do_pending_quorum(cc_chamber *ch, cc_quorum_rotation *q, cc_error *err);
 
 static cc_status do_switch(cc_chamber *ch, cc_quorum_rotation *q, cc_error *err)
@@ -443,23 +466,9 @@ static cc_status do_switch(cc_chamber *ch, cc_quorum_rotation *q, cc_error *err)
                "operator_threshold", t, NULL);
     }
 out:
-    if (st != CC_OK && ready) {
-        pthread_mutex_lock(&q->lock);
-        if (q->id == id) {
-            snprintf(q->last_error, sizeof q->last_error, "%s", err ? err->msg : cc_status_str(st));
-            q->switch_retry = time(NULL) + SWITCH_RETRY_SECONDS;
-            if (abort) {
-                drop_locked(q);
-                snprintf(q->last_result, sizeof q->last_result, "aborted: the table changed");
-            }
-        }
-        pthread_mutex_unlock(&q->lock);
-        if (abort)
-            cc_chamber_set_rotating(ch, 0);
-        cc_log(CC_LOG_WARN, abort ? "chamber: operator-set rotation abandoned; the old operators stay"
-                                  : "chamber: operator-set switch failed; retried by the poller",
-               "reason", err ? err->msg : cc_status_str(st), NULL);
-    }
+    if (st != CC_OK && ready)
+        write_failed(ch, q, id, st, err, abort, "chamber: operator-set rotation abandoned; the old operators stay",
+                     "chamber: operator-set switch failed; retried by the poller");
     if (nq) {
         cc_secret_wipe(nq, sizeof *nq);
         free(nq);
@@ -878,23 +887,9 @@ static cc_status do_pending_quorum(cc_chamber *ch, cc_quorum_rotation *q, cc_err
                "written), re-sealing every key", "from_version", f, "to_version", t, NULL);
     }
 out:
-    if (st != CC_OK && ready) {
-        pthread_mutex_lock(&q->lock);
-        if (q->id == id) {
-            snprintf(q->last_error, sizeof q->last_error, "%s", err ? err->msg : cc_status_str(st));
-            q->switch_retry = time(NULL) + SWITCH_RETRY_SECONDS;
-            if (abort) {
-                drop_locked(q);
-                snprintf(q->last_result, sizeof q->last_result, "aborted: the table changed");
-            }
-        }
-        pthread_mutex_unlock(&q->lock);
-        if (abort)
-            cc_chamber_set_rotating(ch, 0);
-        cc_log(CC_LOG_WARN, abort ? "chamber: rotation to operator quorum abandoned; nothing written"
-                                  : "chamber: the pending write of the rotation to operator quorum failed; retried by "
-                                    "the poller", "reason", err ? err->msg : cc_status_str(st), NULL);
-    }
+    if (st != CC_OK && ready)
+        write_failed(ch, q, id, st, err, abort, "chamber: rotation to operator quorum abandoned; nothing written",
+                     "chamber: the pending write of the rotation to operator quorum failed; retried by the poller");
     cc_rotate_op_unlock(rot);
     if (st == CC_OK) {
         cc_error e;

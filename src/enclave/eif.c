@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cbor.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -154,6 +155,10 @@ static cc_status read_signature(const uint8_t *p, size_t n, cc_eif_info *info, c
     }
     info->signature_ok = 1;
 out:
+    /* An OpenSSL failure above is reported through err / signature_error; a
+     * stale entry left on this thread's queue would be read by its next TLS
+     * call as that call's error. */
+    ERR_clear_error();
     if (pi)
         cbor_decref(&pi);
     if (list)

@@ -276,8 +276,12 @@ static cc_status unknown_key(const char *name, cc_error *err)
         return cc_error_set(err, CC_ECONFIG, "'%.200s' is a section, not a key (set e.g. '%s')", name, example);
     }
     const char *best = NULL;
-    size_t best_d = 3;
+    size_t best_d = 3, len = strlen(name);
     for (size_t i = 0; i < NKEYS; i++) {
+        /* The distance is at least the difference in length: most keys are skipped unscored. */
+        size_t klen = strlen(cc_config_keys[i].name);
+        if ((len > klen ? len - klen : klen - len) >= best_d)
+            continue;
         size_t d = edit_distance(name, cc_config_keys[i].name);
         if (d < best_d) {
             best_d = d;

@@ -10,7 +10,10 @@
 #   3. measures raw blst signing (build/bench/bench_blst, all cores) — before and after the HTTP runs;
 #   4. drives ATTESTATION signing over HTTP keep-alive with build/bench/loadgen (64, then 128
 #      connections), every request a new attestation, so every one writes an anti-slashing record;
-#   5. stops the signer by its PID and prints the summary: signer rps ÷ raw blst rate, p50/p99;
+#   4b. measures the floor: build/bench/bench_floor (HTTP framing + blst, nothing else) under the same
+#      load — the ceiling any signer could reach on this machine (BENCH_NO_FLOOR=1 skips it);
+#   5. stops the signer by its PID and prints the summary: signer rps ÷ raw blst rate, p50/p99,
+#      the floor's ratio and signer ÷ floor;
 #   6. if built, runs bench_request and bench_slashing (component costs) for the breakdown.
 #
 # It measures and prints; it asserts nothing (non-200 answers are reported, never hidden).
@@ -52,11 +55,13 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/cc-bench.XXXXXX")
 SERVER_PID=""
 LOADGEN_PID=""
 BLST_PID=""
+FLOOR_PID=""
 SLEEP_PID=""
 cleanup() {
     local rc=$?
     if [[ -n $SLEEP_PID ]]; then kill "$SLEEP_PID" 2>/dev/null || true; fi
     if [[ -n $BLST_PID ]]; then kill -TERM "$BLST_PID" 2>/dev/null || true; wait "$BLST_PID" 2>/dev/null || true; fi
+    if [[ -n $FLOOR_PID ]]; then kill -TERM "$FLOOR_PID" 2>/dev/null || true; wait "$FLOOR_PID" 2>/dev/null || true; fi
     if [[ -n $LOADGEN_PID ]]; then kill -TERM "$LOADGEN_PID" 2>/dev/null || true; wait "$LOADGEN_PID" 2>/dev/null || true; fi
     if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill -TERM "$SERVER_PID" 2>/dev/null || true
@@ -283,6 +288,37 @@ for c in $CONNS; do
     start_epoch=$((start_epoch + 100000))
 done
 
+# ---- 4b. the floor: the cheapest HTTP signer this machine can run (bench_floor) --------------------
+# Same load generator, same first connection count, same keys on the wire; bench_floor only frames HTTP
+# and signs SHA-256(body) — no JSON, SSZ or anti-slashing record. Its ratio is the ceiling any signer
+# could reach here; the signer's ratio is read against it.
+FLOOR_RPS=""
+FLOOR=$BUILD/bench/bench_floor
+if [[ -x $FLOOR && -z ${BENCH_NO_FLOOR:-} ]]; then
+    c=${CONNS%% *}
+    echo
+    echo "-- the floor (bench_floor: HTTP framing + blst only, no JSON/SSZ/anti-slashing): $c connections, ${DURATION} s"
+    FPORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+    setsid "$FLOOR" --port "$FPORT" --keys "$KEYS" >"$TMP/floor.out" 2>&1 &
+    FLOOR_PID=$!
+    prio "$FLOOR_PID"
+    for _ in $(seq 1 50); do grep -q '^listening' "$TMP/floor.out" 2>/dev/null && break; sleep 0.1; done
+    setsid "$LOADGEN" --port "$FPORT" --keys "$TMP/pubkeys.txt" --connections "$c" --duration "$DURATION" \
+        --warmup "$WARMUP" --gvr "$GVR" --fork-version "$CUR_VERSION" --prev-version "$PREV_VERSION" \
+        --fork-epoch "$FORK_EPOCH" --start-epoch 1 >"$TMP/loadgen-floor.out" &
+    LOADGEN_PID=$!
+    prio "$LOADGEN_PID"
+    wait "$LOADGEN_PID" || { echo "bench: loadgen against bench_floor failed" >&2; cat "$TMP/loadgen-floor.out" >&2; }
+    LOADGEN_PID=""
+    kill -INT "$FLOOR_PID" 2>/dev/null || true
+    wait "$FLOOR_PID" 2>/dev/null || true
+    FLOOR_PID=""
+    res=$(grep '^RESULT' "$TMP/loadgen-floor.out" || true)
+    grep -E 'throughput|latency of 200s|RESULT' "$TMP/loadgen-floor.out" | sed 's/^/  /'
+    FLOOR_RPS=$(result_field "$res" rps)
+    FLOOR_CONNS=$c
+fi
+
 # ---- 3b. raw blst (after) -------------------------------------------------------------------------
 echo
 echo "-- raw blst signing, $ncpu threads, ${BLST_DURATION} s (after the HTTP runs; server idle)"
@@ -335,6 +371,12 @@ for c in $CONNS; do
         "${MAX[$c]}" "${NON200[$c]}" "${TERR[$c]}" "${LGCPU[$c]}" "${SRVCPU[$c]}" "${OTHER[$c]}"
     echo "RESULT conns=$c rps=${RPS[$c]} blst_sign_per_s=$blst blst_per_cpu_s=$blst_cpu ratio=$ratio cpu_ratio=$cratio p50_ms=${P50[$c]} p99_ms=${P99[$c]} non200=${NON200[$c]} transport_err=${TERR[$c]} loadgen_cpu_pct=${LGCPU[$c]} signer_cpu_pct=${SRVCPU[$c]} other_cpu_pct=${OTHER[$c]}"
 done
+if [[ -n $FLOOR_RPS ]]; then
+    fratio=$(awk -v r="$FLOOR_RPS" -v b="$blst" 'BEGIN { printf "%.3f", (b > 0) ? r / b : 0 }')
+    sfratio=$(awk -v r="${RPS[$FLOOR_CONNS]}" -v f="$FLOOR_RPS" 'BEGIN { printf "%.3f", (f > 0) ? r / f : 0 }')
+    echo "floor (bench_floor, $FLOOR_CONNS connections): $FLOOR_RPS rps, floor_ratio $fratio; signer ÷ floor $sfratio"
+    echo "RESULT floor conns=$FLOOR_CONNS rps=$FLOOR_RPS floor_ratio=$fratio signer_over_floor=$sfratio"
+fi
 echo "(ratio = signer rps ÷ mean raw blst rate on the same cores in the same run — the figure the goal names;"
 echo " cpu_ratio = signer rps per CPU-second the signer used ÷ raw blst signatures per CPU-second;"
 echo " loadgen%, signer%, other% are shares of all $ncpu cores over the measured window — the load generator runs"

@@ -303,18 +303,27 @@ if [[ -x $FLOOR && -z ${BENCH_NO_FLOOR:-} ]]; then
     FLOOR_PID=$!
     prio "$FLOOR_PID"
     for _ in $(seq 1 50); do grep -q '^listening' "$TMP/floor.out" 2>/dev/null && break; sleep 0.1; done
+    lg_start=$(date +%s.%N)
     setsid "$LOADGEN" --port "$FPORT" --keys "$TMP/pubkeys.txt" --connections "$c" --duration "$DURATION" \
         --warmup "$WARMUP" --gvr "$GVR" --fork-version "$CUR_VERSION" --prev-version "$PREV_VERSION" \
         --fork-epoch "$FORK_EPOCH" --start-epoch 1 >"$TMP/loadgen-floor.out" &
     LOADGEN_PID=$!
     prio "$LOADGEN_PID"
+    # the floor's CPU over the measured window, as for the signer
+    sleep_until "$(awk -v s="$lg_start" -v w="$WARMUP" 'BEGIN { printf "%.3f", s + w }')"
+    w0=$(date +%s.%N); f0=$(proc_cpu "$FLOOR_PID")
+    sleep_until "$(awk -v s="$w0" -v d="$DURATION" 'BEGIN { printf "%.3f", s + d }')"
+    w1=$(date +%s.%N); f1=$(proc_cpu "$FLOOR_PID")
+    FLOOR_CPU=$(awk -v a="$f0" -v b="$f1" -v hz="$clk" -v w="$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')" \
+        -v n="$ncpu" 'BEGIN { printf "%.1f", 100 * (b - a) / hz / w / n }')
     wait "$LOADGEN_PID" || { echo "bench: loadgen against bench_floor failed" >&2; cat "$TMP/loadgen-floor.out" >&2; }
     LOADGEN_PID=""
     kill -INT "$FLOOR_PID" 2>/dev/null || true
     wait "$FLOOR_PID" 2>/dev/null || true
     FLOOR_PID=""
     res=$(grep '^RESULT' "$TMP/loadgen-floor.out" || true)
-    grep -E 'throughput|latency of 200s|RESULT' "$TMP/loadgen-floor.out" | sed 's/^/  /'
+    grep -E 'throughput|latency of 200s|loadgen CPU|RESULT' "$TMP/loadgen-floor.out" | sed 's/^/  /'
+    echo "  CPU over the window (% of $ncpu cores): bench_floor ${FLOOR_CPU}%"
     FLOOR_RPS=$(result_field "$res" rps)
     FLOOR_CONNS=$c
 fi
@@ -374,8 +383,9 @@ done
 if [[ -n $FLOOR_RPS ]]; then
     fratio=$(awk -v r="$FLOOR_RPS" -v b="$blst" 'BEGIN { printf "%.3f", (b > 0) ? r / b : 0 }')
     sfratio=$(awk -v r="${RPS[$FLOOR_CONNS]}" -v f="$FLOOR_RPS" 'BEGIN { printf "%.3f", (f > 0) ? r / f : 0 }')
-    echo "floor (bench_floor, $FLOOR_CONNS connections): $FLOOR_RPS rps, floor_ratio $fratio; signer ÷ floor $sfratio"
-    echo "RESULT floor conns=$FLOOR_CONNS rps=$FLOOR_RPS floor_ratio=$fratio signer_over_floor=$sfratio"
+    fcratio=$(awk -v r="$FLOOR_RPS" -v b="$blst_cpu" -v s="$FLOOR_CPU" -v n="$ncpu" 'BEGIN { printf "%.3f", (b > 0 && s > 0) ? r / (n * s / 100) / b : 0 }')
+    echo "floor (bench_floor, $FLOOR_CONNS connections): $FLOOR_RPS rps, floor_ratio $fratio, floor cpu_ratio $fcratio (bench_floor ${FLOOR_CPU}% of the cores); signer ÷ floor $sfratio"
+    echo "RESULT floor conns=$FLOOR_CONNS rps=$FLOOR_RPS floor_ratio=$fratio floor_cpu_ratio=$fcratio floor_cpu_pct=$FLOOR_CPU signer_over_floor=$sfratio"
 fi
 echo "(ratio = signer rps ÷ mean raw blst rate on the same cores in the same run — the figure the goal names;"
 echo " cpu_ratio = signer rps per CPU-second the signer used ÷ raw blst signatures per CPU-second;"

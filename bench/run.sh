@@ -7,21 +7,22 @@
 #      (interop-style scalars: sk_i = int_LE(SHA256(i as 32-byte LE)) mod r);
 #   2. starts the signer on 127.0.0.1 with durable SQLite anti-slashing, waits for /upcheck,
 #      fetches the public keys from GET /api/v1/eth2/publicKeys;
-#   3. measures raw blst signing (build/bench/bench_blst, all cores) — before and after the HTTP runs;
-#   4. drives ATTESTATION signing over HTTP keep-alive with build/bench/loadgen (64, then 128
-#      connections), every request a new attestation, so every one writes an anti-slashing record;
-#   4b. measures the floor: build/bench/bench_floor (HTTP framing + blst, nothing else) under the same
-#      load — the ceiling any signer could reach on this machine (BENCH_NO_FLOOR=1 skips it);
-#   5. stops the signer by its PID and prints the summary: signer rps ÷ raw blst rate, p50/p99,
-#      the floor's ratio and signer ÷ floor;
-#   6. if built, runs bench_request and bench_slashing (component costs) for the breakdown.
+#   3. in BENCH_ROUNDS interleaved rounds (default 3) per connection count (64, then 128): drives
+#      ATTESTATION signing over HTTP keep-alive with build/bench/loadgen, every request a new
+#      attestation (so every one writes an anti-slashing record); then the same load against
+#      build/bench/bench_floor — HTTP framing + blst, nothing else: the ceiling any signer could reach
+#      on this machine (BENCH_NO_FLOOR=1 skips it); then raw blst signing (build/bench/bench_blst, all
+#      cores). Blst also runs before the first round, so every round sits between two blst figures;
+#   4. stops the signer by its PID and prints every round and the medians: signer rps ÷ raw blst rate,
+#      cpu_ratio, p50/p99, the floor's ratio and signer ÷ floor;
+#   5. if built, runs bench_request and bench_slashing (component costs) for the breakdown.
 #
 # It measures and prints; it asserts nothing (non-200 answers are reported, never hidden).
 # Every process it starts is stopped on exit, pass or fail.
 #
 # Environment (all optional):
 #   BUILD=build  BENCH_KEYS=1000  BENCH_CONNS="64 128"  BENCH_DURATION=20  BENCH_WARMUP=3
-#   BENCH_BLST_DURATION=10  BENCH_PORT=<free port>  BENCH_KEEP=1 (keep the temp dir)
+#   BENCH_BLST_DURATION=10  BENCH_ROUNDS=3  BENCH_PORT=<free port>  BENCH_KEEP=1 (keep the temp dir)
 #   BENCH_QUIET_WAIT=120 (seconds to wait for other work on the machine to settle)
 #   BENCH_NICE=-10 (shared machines: run the signer, bench_blst and loadgen each in its own session at this
 #                   autogroup nice, so other jobs on the box take less of the measured cores; needs root for
@@ -233,106 +234,105 @@ while :; do
 done
 echo "background load before measuring: ${bg}% of $ncpu CPUs (signer idle)"
 
-# ---- 3. raw blst (before) -------------------------------------------------------------------------
-echo
-echo "-- raw blst signing, $ncpu threads, ${BLST_DURATION} s (before the HTTP runs)"
-run_blst
-blst_before=$BLST_RATE blst_cpu_before=$BLST_CPU
-
-# ---- 4. HTTP runs ---------------------------------------------------------------------------------
-declare -A RPS P50 P99 MAX OK NON200 TERR LGCPU SRVCPU SYSBUSY OTHER
-start_epoch=370000
-for c in $CONNS; do
-    echo
-    echo "-- ATTESTATION over HTTP keep-alive: $c connections, $KEYS keys, ${WARMUP} s warm-up + ${DURATION} s"
-    lg_start=$(date +%s.%N)
-    setsid "$LOADGEN" --port "$PORT" --keys "$TMP/pubkeys.txt" --connections "$c" --duration "$DURATION" \
-        --warmup "$WARMUP" --gvr "$GVR" --fork-version "$CUR_VERSION" --prev-version "$PREV_VERSION" \
-        --fork-epoch "$FORK_EPOCH" --start-epoch "$start_epoch" >"$TMP/loadgen.out" &
-    LOADGEN_PID=$!
-    prio "$LOADGEN_PID"
-    # sample the signer's CPU, the whole machine's and every process's over the measured window only
-    sleep_until "$(awk -v s="$lg_start" -v w="$WARMUP" 'BEGIN { printf "%.3f", s + w }')"
-    w0=$(date +%s.%N); s0=$(proc_cpu "$SERVER_PID"); read -r b0 t0 q0 st0 < <(sys_busy)
-    proc_snapshot >"$TMP/procs0"
-    sleep_until "$(awk -v s="$w0" -v d="$DURATION" 'BEGIN { printf "%.3f", s + d }')"
-    w1=$(date +%s.%N); s1=$(proc_cpu "$SERVER_PID"); read -r b1 t1 q1 st1 < <(sys_busy)
-    proc_snapshot >"$TMP/procs1"
-    wait "$LOADGEN_PID" || { echo "bench: loadgen failed (exit $?)" >&2; cat "$TMP/loadgen.out" >&2; exit 1; }
-    LOADGEN_LAST=$LOADGEN_PID
-    LOADGEN_PID=""
-    out=$(cat "$TMP/loadgen.out")
-    echo "$out" | sed 's/^/  /'
-    res=$(grep '^RESULT' <<<"$out")
-    RPS[$c]=$(result_field "$res" rps)
-    P50[$c]=$(result_field "$res" p50_ms)
-    P99[$c]=$(result_field "$res" p99_ms)
-    MAX[$c]=$(result_field "$res" max_ms)
-    OK[$c]=$(result_field "$res" ok)
-    NON200[$c]=$(result_field "$res" non200)
-    TERR[$c]=$(result_field "$res" transport_err)
-    LGCPU[$c]=$(result_field "$res" loadgen_cpu_pct)
-    # the signer's CPU over the measured window, as % of all cores
-    wall=$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')
-    SRVCPU[$c]=$(awk -v a="$s0" -v b="$s1" -v hz="$clk" -v w="$wall" -v n="$ncpu" 'BEGIN { printf "%.1f", 100 * (b - a) / hz / w / n }')
-    SYSBUSY[$c]=$(awk -v a="$b0" -v b="$b1" -v x="$t0" -v y="$t1" 'BEGIN { printf "%.1f", (y > x) ? 100 * (b - a) / (y - x) : 0 }')
-    OTHER[$c]=$(awk -v a="${SYSBUSY[$c]}" -v s="${SRVCPU[$c]}" -v l="${LGCPU[$c]}" 'BEGIN { o = a - s - l; printf "%.1f", (o < 0) ? 0 : o }')
-    echo "  CPU over the window (% of $ncpu cores): signer ${SRVCPU[$c]}%, loadgen ${LGCPU[$c]}%, all CPUs busy ${SYSBUSY[$c]}% (other work ≈ ${OTHER[$c]}%)"
-    echo "  of the other work: softirq $(awk -v a="$q0" -v b="$q1" -v x="$t0" -v y="$t1" 'BEGIN { printf "%.1f", (y > x) ? 100 * (b - a) / (y - x) : 0 }')%," \
-        "steal $(awk -v a="$st0" -v b="$st1" -v x="$t0" -v y="$t1" 'BEGIN { printf "%.1f", (y > x) ? 100 * (b - a) / (y - x) : 0 }')% (not charged to any process)"
-    echo "  busiest other processes over the window (% of all cores): $(top_others "$TMP/procs0" "$TMP/procs1" "$wall" "$SERVER_PID $LOADGEN_LAST")"
-    if [[ ${NON200[$c]:-0} != 0 || ${TERR[$c]:-0} != 0 ]]; then
-        echo "  NOTE: ${NON200[$c]} non-200 answers and ${TERR[$c]} transport errors in the window (see above)"
-    fi
-    # the next run starts far above every epoch this one used: every request stays a new, non-slashable record
-    start_epoch=$((start_epoch + 100000))
-done
-
-# ---- 4b. the floor: the cheapest HTTP signer this machine can run (bench_floor) --------------------
-# Same load generator, same first connection count, same keys on the wire; bench_floor only frames HTTP
-# and signs SHA-256(body) — no JSON, SSZ or anti-slashing record. Its ratio is the ceiling any signer
-# could reach here; the signer's ratio is read against it.
-FLOOR_RPS=""
+# ---- 3–4. interleaved rounds: blst, signer, floor, blst, signer, floor, … blst ---------------------
+# The machine's speed drifts (other guests on the host: raw blst moved 3,360 → 4,370/s between runs
+# minutes apart), so a ratio is only meaningful between measurements taken next to each other. Each
+# round runs the signer and the floor right after one blst measurement and right before the next,
+# and its ratios use the mean of those two; the summary gives every round and the median.
+ROUNDS=${BENCH_ROUNDS:-3}
 FLOOR=$BUILD/bench/bench_floor
+FPORT=""
 if [[ -x $FLOOR && -z ${BENCH_NO_FLOOR:-} ]]; then
-    c=${CONNS%% *}
-    echo
-    echo "-- the floor (bench_floor: HTTP framing + blst only, no JSON/SSZ/anti-slashing): $c connections, ${DURATION} s"
     FPORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
     setsid "$FLOOR" --port "$FPORT" --keys "$KEYS" >"$TMP/floor.out" 2>&1 &
     FLOOR_PID=$!
     prio "$FLOOR_PID"
     for _ in $(seq 1 50); do grep -q '^listening' "$TMP/floor.out" 2>/dev/null && break; sleep 0.1; done
-    lg_start=$(date +%s.%N)
-    setsid "$LOADGEN" --port "$FPORT" --keys "$TMP/pubkeys.txt" --connections "$c" --duration "$DURATION" \
-        --warmup "$WARMUP" --gvr "$GVR" --fork-version "$CUR_VERSION" --prev-version "$PREV_VERSION" \
-        --fork-epoch "$FORK_EPOCH" --start-epoch 1 >"$TMP/loadgen-floor.out" &
-    LOADGEN_PID=$!
-    prio "$LOADGEN_PID"
-    # the floor's CPU over the measured window, as for the signer
-    sleep_until "$(awk -v s="$lg_start" -v w="$WARMUP" 'BEGIN { printf "%.3f", s + w }')"
-    w0=$(date +%s.%N); f0=$(proc_cpu "$FLOOR_PID")
-    sleep_until "$(awk -v s="$w0" -v d="$DURATION" 'BEGIN { printf "%.3f", s + d }')"
-    w1=$(date +%s.%N); f1=$(proc_cpu "$FLOOR_PID")
-    FLOOR_CPU=$(awk -v a="$f0" -v b="$f1" -v hz="$clk" -v w="$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')" \
-        -v n="$ncpu" 'BEGIN { printf "%.1f", 100 * (b - a) / hz / w / n }')
-    wait "$LOADGEN_PID" || { echo "bench: loadgen against bench_floor failed" >&2; cat "$TMP/loadgen-floor.out" >&2; }
-    LOADGEN_PID=""
-    kill -INT "$FLOOR_PID" 2>/dev/null || true
-    wait "$FLOOR_PID" 2>/dev/null || true
-    FLOOR_PID=""
-    res=$(grep '^RESULT' "$TMP/loadgen-floor.out" || true)
-    grep -E 'throughput|latency of 200s|loadgen CPU|RESULT' "$TMP/loadgen-floor.out" | sed 's/^/  /'
-    echo "  CPU over the window (% of $ncpu cores): bench_floor ${FLOOR_CPU}%"
-    FLOOR_RPS=$(result_field "$res" rps)
-    FLOOR_CONNS=$c
+    grep -q '^listening' "$TMP/floor.out" || { echo "bench: bench_floor did not start" >&2; cat "$TMP/floor.out" >&2; exit 1; }
 fi
 
-# ---- 3b. raw blst (after) -------------------------------------------------------------------------
+# measure LABEL PORT PID CONNS START_EPOCH: one loadgen run against PORT, sampling PID's CPU, the
+# machine's and every process's over the measured window only; sets the M_* globals.
+measure() {
+    local label=$1 port=$2 pid=$3 c=$4 epoch=$5 lg_start w0 w1 s0 s1 b0 b1 t0 t1 q0 q1 st0 st1 out res wall
+    echo
+    echo "-- $label: ATTESTATION over HTTP keep-alive, $c connections, $KEYS keys, ${WARMUP} s warm-up + ${DURATION} s"
+    lg_start=$(date +%s.%N)
+    setsid "$LOADGEN" --port "$port" --keys "$TMP/pubkeys.txt" --connections "$c" --duration "$DURATION" \
+        --warmup "$WARMUP" --gvr "$GVR" --fork-version "$CUR_VERSION" --prev-version "$PREV_VERSION" \
+        --fork-epoch "$FORK_EPOCH" --start-epoch "$epoch" >"$TMP/loadgen.out" &
+    LOADGEN_PID=$!
+    prio "$LOADGEN_PID"
+    sleep_until "$(awk -v s="$lg_start" -v w="$WARMUP" 'BEGIN { printf "%.3f", s + w }')"
+    w0=$(date +%s.%N); s0=$(proc_cpu "$pid"); read -r b0 t0 q0 st0 < <(sys_busy)
+    proc_snapshot >"$TMP/procs0"
+    sleep_until "$(awk -v s="$w0" -v d="$DURATION" 'BEGIN { printf "%.3f", s + d }')"
+    w1=$(date +%s.%N); s1=$(proc_cpu "$pid"); read -r b1 t1 q1 st1 < <(sys_busy)
+    proc_snapshot >"$TMP/procs1"
+    wait "$LOADGEN_PID" || { echo "bench: loadgen failed (exit $?)" >&2; cat "$TMP/loadgen.out" >&2; exit 1; }
+    local lg=$LOADGEN_PID
+    LOADGEN_PID=""
+    out=$(cat "$TMP/loadgen.out")
+    echo "$out" | sed 's/^/  /'
+    res=$(grep '^RESULT' <<<"$out")
+    M_RPS=$(result_field "$res" rps)
+    M_P50=$(result_field "$res" p50_ms)
+    M_P99=$(result_field "$res" p99_ms)
+    M_MAX=$(result_field "$res" max_ms)
+    M_NON200=$(result_field "$res" non200)
+    M_TERR=$(result_field "$res" transport_err)
+    M_LGCPU=$(result_field "$res" loadgen_cpu_pct)
+    wall=$(awk -v a="$w0" -v b="$w1" 'BEGIN { print b - a }')
+    M_CPU=$(awk -v a="$s0" -v b="$s1" -v hz="$clk" -v w="$wall" -v n="$ncpu" 'BEGIN { printf "%.1f", 100 * (b - a) / hz / w / n }')
+    local busy
+    busy=$(awk -v a="$b0" -v b="$b1" -v x="$t0" -v y="$t1" 'BEGIN { printf "%.1f", (y > x) ? 100 * (b - a) / (y - x) : 0 }')
+    M_OTHER=$(awk -v a="$busy" -v s="$M_CPU" -v l="$M_LGCPU" 'BEGIN { o = a - s - l; printf "%.1f", (o < 0) ? 0 : o }')
+    echo "  CPU over the window (% of $ncpu cores): $label ${M_CPU}%, loadgen ${M_LGCPU}%, all CPUs busy ${busy}% (other work ≈ ${M_OTHER}%)"
+    echo "  of the other work: softirq $(awk -v a="$q0" -v b="$q1" -v x="$t0" -v y="$t1" 'BEGIN { printf "%.1f", (y > x) ? 100 * (b - a) / (y - x) : 0 }')%," \
+        "steal $(awk -v a="$st0" -v b="$st1" -v x="$t0" -v y="$t1" 'BEGIN { printf "%.1f", (y > x) ? 100 * (b - a) / (y - x) : 0 }')% (not charged to any process)"
+    echo "  busiest other processes over the window (% of all cores): $(top_others "$TMP/procs0" "$TMP/procs1" "$wall" "$pid $lg")"
+    if [[ ${M_NON200:-0} != 0 || ${M_TERR:-0} != 0 ]]; then
+        echo "  NOTE: $M_NON200 non-200 answers and $M_TERR transport errors in the window (see above)"
+    fi
+}
+
 echo
-echo "-- raw blst signing, $ncpu threads, ${BLST_DURATION} s (after the HTTP runs; server idle)"
+echo "-- raw blst signing, $ncpu threads, ${BLST_DURATION} s"
 run_blst
-blst_after=$BLST_RATE blst_cpu_after=$BLST_CPU
+prev_blst=$BLST_RATE prev_blst_cpu=$BLST_CPU
+ROUND_LINES=()
+start_epoch=370000
+for c in $CONNS; do
+    for r in $(seq 1 "$ROUNDS"); do
+        echo
+        echo "== round $r of $ROUNDS, $c connections"
+        measure signer "$PORT" "$SERVER_PID" "$c" "$start_epoch"
+        # the next run starts far above every epoch this one used: every request stays a new record
+        start_epoch=$((start_epoch + 100000))
+        s_rps=$M_RPS s_cpu=$M_CPU s_p50=$M_P50 s_p99=$M_P99 s_max=$M_MAX s_non200=$M_NON200 s_terr=$M_TERR
+        s_lg=$M_LGCPU s_other=$M_OTHER
+        f_rps=0 f_cpu=0
+        if [[ -n $FPORT ]]; then
+            measure "bench_floor (framing + blst only)" "$FPORT" "$FLOOR_PID" "$c" 1
+            f_rps=$M_RPS f_cpu=$M_CPU
+        fi
+        echo
+        echo "-- raw blst signing, $ncpu threads, ${BLST_DURATION} s"
+        run_blst
+        blst=$(awk -v a="$prev_blst" -v b="$BLST_RATE" 'BEGIN { printf "%.0f", (a + b) / 2 }')
+        blst_cpu=$(awk -v a="$prev_blst_cpu" -v b="$BLST_CPU" 'BEGIN { printf "%.0f", (a + b) / 2 }')
+        prev_blst=$BLST_RATE prev_blst_cpu=$BLST_CPU
+        # ratio: rps ÷ raw blst rate around the round (the figure the goal names); cpu_ratio: rps per CPU-second
+        # used ÷ blst signatures per CPU-second (1.0 = every CPU-second went into signing at bench_blst's speed)
+        ROUND_LINES+=("$(awk -v c="$c" -v r="$r" -v rps="$s_rps" -v cpu="$s_cpu" -v f="$f_rps" -v fc="$f_cpu" \
+            -v b="$blst" -v bc="$blst_cpu" -v n="$ncpu" -v p50="$s_p50" -v p99="$s_p99" -v mx="$s_max" \
+            -v nn="$s_non200" -v te="$s_terr" -v lg="$s_lg" -v o="$s_other" 'BEGIN {
+                printf "%s %s %s %.3f %.3f %s %s %.3f %.3f %.3f %s %s %s %s %s %s %s %s %s\n", c, r, rps,
+                    (b > 0) ? rps / b : 0, (b > 0 && cpu > 0) ? rps / (n * cpu / 100) / bc : 0, b, f,
+                    (b > 0) ? f / b : 0, (bc > 0 && fc > 0) ? f / (n * fc / 100) / bc : 0, (f > 0) ? rps / f : 0,
+                    p50, p99, mx, nn, te, lg, cpu, fc, o }')")
+    done
+done
 
 # ---- 5. stop the signer, summary ------------------------------------------------------------------
 kill -TERM "$SERVER_PID" 2>/dev/null || true
@@ -363,32 +363,30 @@ if [[ -x $BUILD/bench/bench_slashing ]]; then
         echo "    (bench_slashing failed)"
 fi
 
-blst=$(awk -v a="$blst_before" -v b="$blst_after" 'BEGIN { printf "%.0f", (a + b) / 2 }')
-blst_cpu=$(awk -v a="$blst_cpu_before" -v b="$blst_cpu_after" 'BEGIN { printf "%.0f", (a + b) / 2 }')
-echo
-echo "== summary ($ncpu CPU(s), $cpu_model; $KEYS keys; anti-slashing ${BENCH_BACKEND:-sqlite}; keep-alive; ATTESTATION)"
-echo "raw blst sign rate ($ncpu threads): before $blst_before/s, after $blst_after/s, mean $blst/s"
-echo "raw blst signatures per CPU-second: before $blst_cpu_before, after $blst_cpu_after, mean $blst_cpu"
-[[ -n $records ]] && echo "attestation records in the SQLite database after the runs: $records"
-printf '%-12s %9s %7s %9s %8s %8s %8s %7s %6s %9s %8s %7s\n' connections rps ratio cpu_ratio p50_ms p99_ms max_ms non200 t_err loadgen% signer% other%
-for c in $CONNS; do
-    ratio=$(awk -v r="${RPS[$c]}" -v b="$blst" 'BEGIN { printf "%.3f", (b > 0) ? r / b : 0 }')
-    # requests per signer CPU-second ÷ blst signatures per CPU-second: the signer's own overhead, whatever
-    # else was running (1.0 = every CPU-second of the signer went into signing at bench_blst's speed)
-    cratio=$(awk -v r="${RPS[$c]}" -v b="$blst_cpu" -v s="${SRVCPU[$c]}" -v n="$ncpu" 'BEGIN { printf "%.3f", (b > 0 && s > 0) ? r / (n * s / 100) / b : 0 }')
-    printf '%-12s %9s %7s %9s %8s %8s %8s %7s %6s %9s %8s %7s\n' "$c" "${RPS[$c]}" "$ratio" "$cratio" "${P50[$c]}" "${P99[$c]}" \
-        "${MAX[$c]}" "${NON200[$c]}" "${TERR[$c]}" "${LGCPU[$c]}" "${SRVCPU[$c]}" "${OTHER[$c]}"
-    echo "RESULT conns=$c rps=${RPS[$c]} blst_sign_per_s=$blst blst_per_cpu_s=$blst_cpu ratio=$ratio cpu_ratio=$cratio p50_ms=${P50[$c]} p99_ms=${P99[$c]} non200=${NON200[$c]} transport_err=${TERR[$c]} loadgen_cpu_pct=${LGCPU[$c]} signer_cpu_pct=${SRVCPU[$c]} other_cpu_pct=${OTHER[$c]}"
-done
-if [[ -n $FLOOR_RPS ]]; then
-    fratio=$(awk -v r="$FLOOR_RPS" -v b="$blst" 'BEGIN { printf "%.3f", (b > 0) ? r / b : 0 }')
-    sfratio=$(awk -v r="${RPS[$FLOOR_CONNS]}" -v f="$FLOOR_RPS" 'BEGIN { printf "%.3f", (f > 0) ? r / f : 0 }')
-    fcratio=$(awk -v r="$FLOOR_RPS" -v b="$blst_cpu" -v s="$FLOOR_CPU" -v n="$ncpu" 'BEGIN { printf "%.3f", (b > 0 && s > 0) ? r / (n * s / 100) / b : 0 }')
-    echo "floor (bench_floor, $FLOOR_CONNS connections): $FLOOR_RPS rps, floor_ratio $fratio, floor cpu_ratio $fcratio (bench_floor ${FLOOR_CPU}% of the cores); signer ÷ floor $sfratio"
-    echo "RESULT floor conns=$FLOOR_CONNS rps=$FLOOR_RPS floor_ratio=$fratio floor_cpu_ratio=$fcratio floor_cpu_pct=$FLOOR_CPU signer_over_floor=$sfratio"
+if [[ -n $FLOOR_PID ]]; then
+    kill -INT "$FLOOR_PID" 2>/dev/null || true
+    wait "$FLOOR_PID" 2>/dev/null || true
+    FLOOR_PID=""
 fi
-echo "(ratio = signer rps ÷ mean raw blst rate on the same cores in the same run — the figure the goal names;"
-echo " cpu_ratio = signer rps per CPU-second the signer used ÷ raw blst signatures per CPU-second;"
-echo " loadgen%, signer%, other% are shares of all $ncpu cores over the measured window — the load generator runs"
-echo " on the same cores as the signer; other% is the remaining busy CPU: kernel threads (fsync, softirq) and"
-echo " any other job on the machine)"
+echo
+echo "== summary ($ncpu CPU(s), $cpu_model; $KEYS keys; anti-slashing ${BENCH_BACKEND:-sqlite}; keep-alive; ATTESTATION; $ROUNDS interleaved rounds)"
+[[ -n $records ]] && echo "attestation records in the SQLite database after the runs: $records"
+printf '%-6s %5s %8s %7s %9s %8s %8s %11s %9s %12s %8s %8s %7s %6s %9s %8s %7s\n' conns round rps ratio cpu_ratio blst/s floor_rps floor_ratio floor_cpu signer/floor p50_ms p99_ms non200 t_err loadgen% signer% floor%
+for line in "${ROUND_LINES[@]}"; do
+    read -r c r rps ratio cr b f fr fcr sf p50 p99 _ nn te lg cpu fc _ <<<"$line"
+    printf '%-6s %5s %8s %7s %9s %8s %8s %11s %9s %12s %8s %8s %7s %6s %9s %8s %7s\n' "$c" "$r" "$rps" "$ratio" "$cr" "$b" "$f" "$fr" "$fcr" "$sf" "$p50" "$p99" "$nn" "$te" "$lg" "$cpu" "$fc"
+done
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+for c in $CONNS; do
+    col() { printf '%s\n' "${ROUND_LINES[@]}" | awk -v c="$c" -v k="$1" '$1 == c { print $k }' | median; }
+    sum() { printf '%s\n' "${ROUND_LINES[@]}" | awk -v c="$c" -v k="$1" '$1 == c { s += $k } END { print s + 0 }'; }
+    echo "RESULT conns=$c rounds=$ROUNDS rps=$(col 3) ratio=$(col 4) cpu_ratio=$(col 5) blst_sign_per_s=$(col 6)" \
+        "floor_rps=$(col 7) floor_ratio=$(col 8) floor_cpu_ratio=$(col 9) signer_over_floor=$(col 10)" \
+        "p50_ms=$(col 11) p99_ms=$(col 12) non200=$(sum 14) transport_err=$(sum 15) loadgen_cpu_pct=$(col 16)" \
+        "signer_cpu_pct=$(col 17) floor_cpu_pct=$(col 18) other_cpu_pct=$(col 19) (medians over rounds; non200/transport_err summed)"
+done
+echo "(ratio = signer rps ÷ the mean raw blst rate just before and just after the round, same cores — the figure the"
+echo " goal names; cpu_ratio = rps per CPU-second used ÷ raw blst signatures per CPU-second; floor = bench_floor under"
+echo " the same load; loadgen%, signer%, floor% are shares of all $ncpu cores over the measured window — the load"
+echo " generator runs on the same cores; other% is the remaining busy CPU: kernel threads (fsync, softirq) and any"
+echo " other job on the machine)"

@@ -14,7 +14,8 @@ want_test=0
 build_pkgs=(build-essential pkg-config libssl-dev libjansson-dev libmicrohttpd-dev libgnutls28-dev
             libyaml-dev libsqlite3-dev libunistring-dev libcurl4-openssl-dev sqlite3 nodejs npm curl libcbor-dev zlib1g-dev
             libpq-dev libargon2-dev)
-test_pkgs=(clang libclang-rt-14-dev postgresql-15 openssl age python3 python3-yaml procps kubernetes-client yamllint)
+test_pkgs=(clang libclang-rt-14-dev postgresql-15 openssl age python3 python3-yaml procps kubernetes-client yamllint
+           iproute2 util-linux)
 
 missing=()
 for p in "${build_pkgs[@]}"; do

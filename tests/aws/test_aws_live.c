@@ -171,6 +171,62 @@ TEST(pod_identity_rereads_token_file)
     clear_aws_env();
 }
 
+/*
+ * ECS: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI always means http://169.254.170.2; aws_live.sh runs
+ * in a network namespace of its own with that address on loopback and the agent's stand-in on
+ * port 80 (CC_AWS_ECS names it). Short-lived credentials (STS_TTL 4 s) are refreshed at half-life.
+ */
+TEST(ecs_relative_uri_via_default_chain_refreshes)
+{
+    const char *ecs = getenv("CC_AWS_ECS");
+    CHECK_MSG(ecs != NULL, "CC_AWS_ECS is not set: run this binary through tests/integration/aws_live.sh");
+    if (!ecs)
+        return;
+    clear_aws_env();
+    setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/ecs/creds?task=1", 1);
+    long before = stat_int("ecs");
+    cc_aws_credentials_provider *p;
+    cc_error err;
+    CHECK(cc_aws_credentials_default_new(http, "us-east-1", NULL, &p, &err) == CC_OK);
+    cc_aws_credentials *a = NULL, *b = NULL, *c = NULL;
+    CHECK_MSG(cc_aws_credentials_get(p, &a, &err) == CC_OK, "%s", err.msg);
+    CHECK_MSG(cc_aws_credentials_get(p, &b, &err) == CC_OK, "%s", err.msg);
+    if (a && b) {
+        CHECK_EQ_STR(a->source, "container");
+        CHECK(strncmp(a->access_key_id, "ASIAECS", 7) == 0);
+        CHECK_EQ_STR(a->secret_access_key, SECRET);
+        CHECK(a->session_token && strncmp(a->session_token, "ecs-token-", 10) == 0);
+        CHECK(a->expiration > time(NULL) && a->expiration <= time(NULL) + 5);
+        CHECK_EQ_STR(a->access_key_id, b->access_key_id); /* cached */
+    }
+    CHECK_EQ_INT(stat_int("ecs") - before, 1);
+    sleep_ms(2300);
+    CHECK_MSG(cc_aws_credentials_get(p, &c, &err) == CC_OK, "%s", err.msg);
+    if (a && c)
+        CHECK(strcmp(a->access_key_id, c->access_key_id) != 0);
+    CHECK_EQ_INT(stat_int("ecs") - before, 2);
+    /* The request went to the agent's address, not to loopback. */
+    json_t *s = stats();
+    json_t *hosts = json_object_get(s, "ecsHosts");
+    size_t n = json_array_size(hosts);
+    CHECK(n >= 2);
+    if (n >= 1)
+        CHECK_EQ_STR(json_string_value(json_array_get(hosts, n - 1)), ecs);
+    json_decref(s);
+    cc_aws_credentials_free(a);
+    cc_aws_credentials_free(b);
+    cc_aws_credentials_free(c);
+    cc_aws_credentials_provider_free(p);
+
+    /* A relative URI that is not a path is a configuration error that names the variable. */
+    setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "ecs/creds", 1);
+    CHECK(cc_aws_credentials_container_new(http, &p, &err) == CC_OK);
+    CHECK(cc_aws_credentials_get(p, &a, &err) == CC_ECONFIG);
+    CHECK(strstr(err.msg, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") != NULL);
+    cc_aws_credentials_provider_free(p);
+    clear_aws_env();
+}
+
 TEST(imds_v2_retokens_after_401)
 {
     clear_aws_env();
@@ -454,6 +510,7 @@ int main(void)
         return 1;
     RUN(web_identity_via_default_chain_refreshes);
     RUN(pod_identity_rereads_token_file);
+    RUN(ecs_relative_uri_via_default_chain_refreshes);
     RUN(imds_v2_retokens_after_401);
     RUN(retries_5xx_then_succeeds);
     RUN(retries_throttling_once);

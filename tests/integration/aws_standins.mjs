@@ -5,6 +5,10 @@
 //                     Expiration STS_TTL seconds ahead so a refresh can be observed)
 //   /pod/creds        EKS Pod Identity agent: Authorization must equal the token
 //                     file's current content (POD_TOKEN_FILE), else 401
+//   /ecs/creds        ECS container agent (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI): no
+//                     token; Expiration STS_TTL seconds ahead. With ECS_LISTEN=ADDR:PORT the
+//                     same server also listens there (aws_live.sh: 169.254.170.2:80 inside
+//                     a network namespace of its own)
 //   /latest/...       IMDSv2: PUT token, GET role, GET credentials; the first
 //                     credentials GET answers 401 once (forces a new token)
 //   /flaky/<case>     a DynamoDB-shaped JSON 1.0 service: 500twice, throttle,
@@ -38,7 +42,7 @@ const POD_TOKEN_FILE = process.env.POD_TOKEN_FILE;
 const WEB_TOKEN_FILE = process.env.WEB_TOKEN_FILE;
 
 const stats = {
-  sts: 0, stsBad: [], pod: 0, podTokens: [], pod401: 0, imdsTokens: 0, imds401: 0, imdsCreds: 0,
+  sts: 0, stsBad: [], ecs: 0, ecsHosts: [], pod: 0, podTokens: [], pod401: 0, imdsTokens: 0, imds401: 0, imdsCreds: 0,
   flaky: {}, kms: {}, sigOk: 0, sigBad: [], kmsRecipient: 0,
 };
 let seq = 0;
@@ -121,6 +125,13 @@ function sts(req, res, body) {
 }
 
 // ---------------------------------------------------------------- Pod Identity
+function ecs(req, res) {
+  stats.ecs++;
+  stats.ecsHosts.push(req.headers.host || "");
+  send(res, 200, JSON.stringify({ AccessKeyId: akid("ASIAECS"), SecretAccessKey: SECRET, Token: `ecs-token-${seq}`,
+    RoleArn: "arn:aws:iam::123456789012:role/task", Expiration: iso(STS_TTL) }));
+}
+
 function pod(req, res) {
   stats.pod++;
   const want = fs.readFileSync(POD_TOKEN_FILE, "utf8").trim();
@@ -239,6 +250,7 @@ const server = http.createServer((req, res) => {
       if (p === "/stats") return send(res, 200, JSON.stringify(stats));
       if (p.startsWith("/sts")) return sts(req, res, body);
       if (p.startsWith("/pod/")) return pod(req, res);
+      if (p.startsWith("/ecs/")) return ecs(req, res);
       if (p.startsWith("/latest/")) return imds(req, res);
       if (p.startsWith("/flaky/")) return await flaky(req, res, body);
       if (p.startsWith("/kms")) return await kms(req, res, body);
@@ -248,6 +260,13 @@ const server = http.createServer((req, res) => {
     }
   });
 });
-server.listen(0, "127.0.0.1", () => console.log(server.address().port));
+const ecsListen = process.env.ECS_LISTEN; // "169.254.170.2:80": the ECS agent's address, for the relative URI
+if (ecsListen) {
+  const i = ecsListen.lastIndexOf(":");
+  http.createServer(server.listeners("request")[0]).listen(Number(ecsListen.slice(i + 1)), ecsListen.slice(0, i), () =>
+    server.listen(0, "127.0.0.1", () => console.log(server.address().port)));
+} else {
+  server.listen(0, "127.0.0.1", () => console.log(server.address().port));
+}
 // Bounded life: the driving script kills us; this is the backstop.
 setTimeout(() => process.exit(0), Number(process.env.STANDIN_MAX_SECONDS || 300) * 1000).unref();

@@ -78,6 +78,40 @@ static void sleep_ms(long ms)
 
 /* ---------------------------------------------------------------- credentials */
 
+/*
+ * The default chain with short-lived credentials (the stand-ins answer with a lifetime of STS_TTL = 4 s):
+ * two gets are one fetch (the second is cached), a get after the half-life (2 s) fetches new keys.
+ * stat_key counts the stand-in's fetches. Returns the first credentials for the caller's own checks.
+ */
+static cc_aws_credentials *chain_fetches_then_refreshes(const char *stat_key, const char *source,
+                                                         const char *akid_prefix)
+{
+    long before = stat_int(stat_key);
+    cc_aws_credentials_provider *p;
+    cc_error err;
+    CHECK(cc_aws_credentials_default_new(http, "us-east-1", NULL, &p, &err) == CC_OK);
+    cc_aws_credentials *a = NULL, *b = NULL, *c = NULL;
+    CHECK_MSG(cc_aws_credentials_get(p, &a, &err) == CC_OK, "%s", err.msg);
+    CHECK_MSG(cc_aws_credentials_get(p, &b, &err) == CC_OK, "%s", err.msg);
+    if (a && b) {
+        CHECK_EQ_STR(a->source, source);
+        CHECK(strncmp(a->access_key_id, akid_prefix, strlen(akid_prefix)) == 0);
+        CHECK_EQ_STR(a->secret_access_key, SECRET);
+        CHECK(a->expiration > time(NULL) && a->expiration <= time(NULL) + 5);
+        CHECK_EQ_STR(a->access_key_id, b->access_key_id); /* cached */
+    }
+    CHECK_EQ_INT(stat_int(stat_key) - before, 1);
+    sleep_ms(2300);
+    CHECK_MSG(cc_aws_credentials_get(p, &c, &err) == CC_OK, "%s", err.msg);
+    if (a && c)
+        CHECK(strcmp(a->access_key_id, c->access_key_id) != 0);
+    CHECK_EQ_INT(stat_int(stat_key) - before, 2);
+    cc_aws_credentials_free(b);
+    cc_aws_credentials_free(c);
+    cc_aws_credentials_provider_free(p);
+    return a;
+}
+
 TEST(web_identity_via_default_chain_refreshes)
 {
     clear_aws_env();
@@ -89,37 +123,18 @@ TEST(web_identity_via_default_chain_refreshes)
     setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/signer", 1);
     setenv("AWS_ROLE_SESSION_NAME", "test-session", 1);
     setenv("AWS_ENDPOINT_URL_STS", sts, 1);
-    long before = stat_int("sts");
-    cc_aws_credentials_provider *p;
-    cc_error err;
-    CHECK(cc_aws_credentials_default_new(http, "us-east-1", NULL, &p, &err) == CC_OK);
-    cc_aws_credentials *a = NULL, *b = NULL, *c = NULL;
-    CHECK_MSG(cc_aws_credentials_get(p, &a, &err) == CC_OK, "%s", err.msg);
-    CHECK_MSG(cc_aws_credentials_get(p, &b, &err) == CC_OK, "%s", err.msg);
-    if (a && b) {
-        CHECK_EQ_STR(a->source, "web-identity");
-        CHECK(strncmp(a->access_key_id, "ASIASTS", 7) == 0);
-        CHECK_EQ_STR(a->secret_access_key, SECRET);
+    cc_aws_credentials *a = chain_fetches_then_refreshes("sts", "web-identity", "ASIASTS");
+    if (a)
         CHECK(a->session_token && strstr(a->session_token, "E&token+/")); /* &amp; decoded */
-        CHECK(a->expiration > time(NULL) && a->expiration <= time(NULL) + 5);
-        CHECK_EQ_STR(a->access_key_id, b->access_key_id); /* cached */
-    }
-    CHECK_EQ_INT(stat_int("sts") - before, 1);
-    /* STS_TTL is 4 s: a short lifetime is refreshed at half-life (2 s). */
-    sleep_ms(2300);
-    CHECK_MSG(cc_aws_credentials_get(p, &c, &err) == CC_OK, "%s", err.msg);
-    if (a && c)
-        CHECK(strcmp(a->access_key_id, c->access_key_id) != 0);
-    CHECK_EQ_INT(stat_int("sts") - before, 2);
     json_t *s = stats();
     CHECK_EQ_INT(json_array_size(json_object_get(s, "stsBad")), 0);
     json_decref(s);
     cc_aws_credentials_free(a);
-    cc_aws_credentials_free(b);
-    cc_aws_credentials_free(c);
-    cc_aws_credentials_provider_free(p);
+    a = NULL;
 
     /* A configured but unreadable token file stops the chain with a config error. */
+    cc_aws_credentials_provider *p;
+    cc_error err;
     setenv("AWS_WEB_IDENTITY_TOKEN_FILE", "/nonexistent/token", 1);
     CHECK(cc_aws_credentials_default_new(http, "us-east-1", NULL, &p, &err) == CC_OK);
     CHECK(cc_aws_credentials_get(p, &a, &err) == CC_ECONFIG);
@@ -184,28 +199,12 @@ TEST(ecs_relative_uri_via_default_chain_refreshes)
         return;
     clear_aws_env();
     setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/ecs/creds?task=1", 1);
-    long before = stat_int("ecs");
-    cc_aws_credentials_provider *p;
-    cc_error err;
-    CHECK(cc_aws_credentials_default_new(http, "us-east-1", NULL, &p, &err) == CC_OK);
-    cc_aws_credentials *a = NULL, *b = NULL, *c = NULL;
-    CHECK_MSG(cc_aws_credentials_get(p, &a, &err) == CC_OK, "%s", err.msg);
-    CHECK_MSG(cc_aws_credentials_get(p, &b, &err) == CC_OK, "%s", err.msg);
-    if (a && b) {
-        CHECK_EQ_STR(a->source, "container");
-        CHECK(strncmp(a->access_key_id, "ASIAECS", 7) == 0);
-        CHECK_EQ_STR(a->secret_access_key, SECRET);
+    cc_aws_credentials *a = chain_fetches_then_refreshes("ecs", "container", "ASIAECS");
+    if (a)
         CHECK(a->session_token && strncmp(a->session_token, "ecs-token-", 10) == 0);
-        CHECK(a->expiration > time(NULL) && a->expiration <= time(NULL) + 5);
-        CHECK_EQ_STR(a->access_key_id, b->access_key_id); /* cached */
-    }
-    CHECK_EQ_INT(stat_int("ecs") - before, 1);
-    sleep_ms(2300);
-    CHECK_MSG(cc_aws_credentials_get(p, &c, &err) == CC_OK, "%s", err.msg);
-    if (a && c)
-        CHECK(strcmp(a->access_key_id, c->access_key_id) != 0);
-    CHECK_EQ_INT(stat_int("ecs") - before, 2);
-    /* The request went to the agent's address, not to loopback. */
+    cc_aws_credentials_free(a);
+    a = NULL;
+    /* The requests went to the agent's address, not to loopback. */
     json_t *s = stats();
     json_t *hosts = json_object_get(s, "ecsHosts");
     size_t n = json_array_size(hosts);
@@ -213,12 +212,10 @@ TEST(ecs_relative_uri_via_default_chain_refreshes)
     if (n >= 1)
         CHECK_EQ_STR(json_string_value(json_array_get(hosts, n - 1)), ecs);
     json_decref(s);
-    cc_aws_credentials_free(a);
-    cc_aws_credentials_free(b);
-    cc_aws_credentials_free(c);
-    cc_aws_credentials_provider_free(p);
 
     /* A relative URI that is not a path is a configuration error that names the variable. */
+    cc_aws_credentials_provider *p;
+    cc_error err;
     setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "ecs/creds", 1);
     CHECK(cc_aws_credentials_container_new(http, &p, &err) == CC_OK);
     CHECK(cc_aws_credentials_get(p, &a, &err) == CC_ECONFIG);

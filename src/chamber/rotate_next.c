@@ -79,18 +79,28 @@ static cc_status next_ad(uint32_t from, uint32_t to, const char *to_mode, uint8_
     return CC_OK;
 }
 
+#define NEXT_AD_MAX (sizeof NEXT_LABEL + 8 + NEXT_MODE_MAX)
+
+/* The associated data and the wrapping key (in secret memory, *key) of one (from, to, to_mode). */
+static cc_status next_ad_and_key(const uint8_t current[32], uint32_t from, uint32_t to, const char *to_mode,
+                                 uint8_t ad[NEXT_AD_MAX], size_t *ad_len, uint8_t **key, cc_error *err)
+{
+    cc_status st = next_ad(from, to, to_mode, ad, ad_len, err);
+    if (st != CC_OK)
+        return st;
+    if (!(*key = cc_secret_alloc(32)))
+        return cc_error_set(err, CC_ENOMEM, "out of secret memory");
+    return next_key(current, from, to, *key, err);
+}
+
 cc_status cc_rotate_next_wrap(const uint8_t current[32], uint32_t from, uint32_t to, const char *to_mode,
                               const uint8_t next[32], uint8_t out[CC_ROTATE_NEXT_WRAPPED_LEN], cc_error *err)
 {
-    uint8_t ad[sizeof NEXT_LABEL + 8 + NEXT_MODE_MAX];
+    uint8_t ad[NEXT_AD_MAX];
     size_t ad_len = 0;
-    cc_status st = next_ad(from, to, to_mode, ad, &ad_len, err);
+    uint8_t *key = NULL;
+    cc_status st = next_ad_and_key(current, from, to, to_mode, ad, &ad_len, &key, err);
     if (st != CC_OK)
-        return st;
-    uint8_t *key = cc_secret_alloc(32);
-    if (!key)
-        return cc_error_set(err, CC_ENOMEM, "out of secret memory");
-    if ((st = next_key(current, from, to, key, err)) != CC_OK)
         goto out;
     if (RAND_bytes(out, 12) != 1) {
         st = cc_error_set(err, CC_ECRYPTO, "next_wrapped: no random nonce");
@@ -119,15 +129,11 @@ cc_status cc_rotate_next_unwrap(const uint8_t current[32], uint32_t from, uint32
 {
     if (len != CC_ROTATE_NEXT_WRAPPED_LEN)
         return cc_error_set(err, CC_EINVAL, "next_wrapped: %zu bytes, expected %d", len, CC_ROTATE_NEXT_WRAPPED_LEN);
-    uint8_t ad[sizeof NEXT_LABEL + 8 + NEXT_MODE_MAX];
+    uint8_t ad[NEXT_AD_MAX];
     size_t ad_len = 0;
-    cc_status st = next_ad(from, to, to_mode, ad, &ad_len, err);
+    uint8_t *key = NULL;
+    cc_status st = next_ad_and_key(current, from, to, to_mode, ad, &ad_len, &key, err);
     if (st != CC_OK)
-        return st;
-    uint8_t *key = cc_secret_alloc(32);
-    if (!key)
-        return cc_error_set(err, CC_ENOMEM, "out of secret memory");
-    if ((st = next_key(current, from, to, key, err)) != CC_OK)
         goto out;
     uint8_t tag[16];
     memcpy(tag, blob + 12 + 32, 16);

@@ -380,6 +380,27 @@ static void write_failed(cc_chamber *ch, cc_quorum_rotation *q, unsigned long id
     cc_log(CC_LOG_WARN, abort ? abandoned : retried, "reason", why, NULL);
 }
 
+/*
+ * The one table write of rotation `id`, made only if the chamber was not
+ * sealed since the rotation read the state (gen; else *abort is set) and the
+ * rotation is still the current one.  what: the message prefix.
+ */
+static cc_status put_if_current(cc_chamber *ch, cc_quorum_rotation *q, unsigned long id, unsigned long gen,
+                                const char *what, json_t *item, const char *cond, json_t *names, json_t *values,
+                                int *abort, cc_error *err)
+{
+    if (cc_chamber_seal_gen(ch) != gen) {
+        *abort = 1;
+        return cc_error_set(err, CC_EUNAVAILABLE, "%s: sealed meanwhile; nothing written", what);
+    }
+    pthread_mutex_lock(&q->lock);
+    int same = q->active && q->id == id;
+    pthread_mutex_unlock(&q->lock);
+    if (!same)
+        return cc_error_set(err, CC_ECONFLICT, "%s: the rotation was replaced or aborted; nothing written", what);
+    return cc_dynamodb_put_item(cc_chamber_dynamodb(ch), cc_chamber_table(ch), item, cond, names, values, NULL, err);
+}
+
 static cc_status do_pending_quorum(cc_chamber *ch, cc_quorum_rotation *q, cc_error *err);
 
 static cc_status do_switch(cc_chamber *ch, cc_quorum_rotation *q, cc_error *err)
@@ -426,19 +447,7 @@ static cc_status do_switch(cc_chamber *ch, cc_quorum_rotation *q, cc_error *err)
     if ((st = cc_rotate_item_condition(item, cond, &names, &values, err)) != CC_OK ||
         (st = cc_quorum_to_item(nq, item, err)) != CC_OK || (st = cc_rotate_item_bump(item, now, err)) != CC_OK)
         goto out;
-    if (cc_chamber_seal_gen(ch) != gen) {
-        st = cc_error_set(err, CC_EUNAVAILABLE, "rotate quorum: sealed meanwhile; nothing written");
-        abort = 1;
-        goto out;
-    }
-    pthread_mutex_lock(&q->lock);
-    int same = q->active && q->id == id;
-    pthread_mutex_unlock(&q->lock);
-    if (!same) {
-        st = cc_error_set(err, CC_ECONFLICT, "rotate quorum: the rotation was replaced or aborted; nothing written");
-        goto out;
-    }
-    st = cc_dynamodb_put_item(cc_chamber_dynamodb(ch), cc_chamber_table(ch), item, cond, names, values, NULL, err);
+    st = put_if_current(ch, q, id, gen, "rotate quorum", item, cond, names, values, &abort, err);
     if (st == CC_ECONFLICT)
         st = cc_error_set(err, CC_ECONFLICT, "signer state table %s: the state item changed meanwhile; retried",
                           cc_chamber_table(ch));
@@ -833,19 +842,7 @@ static cc_status do_pending_quorum(cc_chamber *ch, cc_quorum_rotation *q, cc_err
     if ((st = cc_rotate_item_condition(item, cond, &names, &values, err)) != CC_OK ||
         (st = cc_rotate_item_set_pending_next(item, p, "quorum", cur, from, nm, now, err)) != CC_OK)
         goto out;
-    if (cc_chamber_seal_gen(ch) != gen) {
-        st = cc_error_set(err, CC_EUNAVAILABLE, "rotate mode: sealed meanwhile; nothing written");
-        abort = 1;
-        goto out;
-    }
-    pthread_mutex_lock(&q->lock);
-    int same = q->active && q->id == id;
-    pthread_mutex_unlock(&q->lock);
-    if (!same) {
-        st = cc_error_set(err, CC_ECONFLICT, "rotate mode: the rotation was replaced or aborted; nothing written");
-        goto out;
-    }
-    st = cc_dynamodb_put_item(cc_chamber_dynamodb(ch), cc_chamber_table(ch), item, cond, names, values, NULL, err);
+    st = put_if_current(ch, q, id, gen, "rotate mode", item, cond, names, values, &abort, err);
     if (st == CC_ECONFLICT) { /* our own write may have landed before a retry: the stored check then is ours */
         json_t *again = NULL;
         cc_state_record r2, p2;
